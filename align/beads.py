@@ -1,0 +1,56 @@
+"""An alignment: a monotone sequence of beads linking sentences of a pivot document to another version.
+
+A bead joins zero or more consecutive sentences on each side (1-1, 2-1, 1-0, …). Every bead carries
+the aligner's raw ``score`` and a ``confidence`` in [0, 1], calibrated so that it can be read as the
+probability that the bead is exactly right.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from align.document import Document
+
+
+class Status(str, Enum):
+    AUTO = "auto"  # made by the aligner, not yet reviewed
+    CONFIRMED = "confirmed"  # a person said it is right
+    REJECTED = "rejected"  # a person said it is wrong
+
+
+@dataclass
+class Bead:
+    source: tuple[str, ...]  # sentence ids in the pivot document
+    target: tuple[str, ...]  # sentence ids in the other version
+    score: float
+    confidence: float
+    status: Status = Status.AUTO
+
+    @property
+    def shape(self) -> str:
+        """"2-1" for two pivot sentences against one."""
+        return f"{len(self.source)}-{len(self.target)}"
+
+    @property
+    def is_null(self) -> bool:
+        return not self.source or not self.target
+
+
+@dataclass
+class Alignment:
+    """The beads between ``source`` (the pivot) and ``target``, with what made them."""
+
+    source: Document
+    target: Document
+    beads: list[Bead]
+    model: str = ""  # the embedding model that aligned it
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def as_indices(self) -> list[tuple[list[int], list[int]]]:
+        """Beads as 0-based sentence positions, the form gold files and the evaluator use."""
+        si, ti = self.source.index, self.target.index
+        return [([si[s] for s in b.source], [ti[t] for t in b.target]) for b in self.beads]
+
+    @property
+    def mean_confidence(self) -> float:
+        return sum(b.confidence for b in self.beads) / len(self.beads) if self.beads else 0.0

@@ -1,0 +1,81 @@
+"""Check the samples: gold beads against presplit/, and raw files against presplit/.
+
+Run from anywhere: python samples/check_gold.py  (exit status 1 on any problem)
+"""
+import collections
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BEAD = re.compile(r"^\[((?:\d+)(?:, \d+)*)?\]:\[((?:\d+)(?:, \d+)*)?\]$")
+problems = []
+
+
+def paragraphs(path):
+    """presplit file -> list of paragraphs, each a list of sentences (lines)."""
+    text = path.read_text(encoding="utf-8")
+    if "\r" in text or not text.endswith("\n") or text.endswith("\n\n"):
+        problems.append(f"{path.name}: CR, missing final newline or trailing blank line")
+    return [block.split("\n") for block in text.strip("\n").split("\n\n")]
+
+
+def check_raw(lang_file):
+    pars = paragraphs(HERE / "presplit" / lang_file)
+    raw = (HERE / lang_file).read_text(encoding="utf-8")
+    lines = raw.split("\n")
+    if lines[-1] != "" or "" in lines[:-1] or "\r" in raw:
+        problems.append(f"{lang_file}: blank line, CR or no final newline")
+    lines = lines[:-1]
+    if len(lines) != len(pars):
+        problems.append(f"{lang_file}: {len(lines)} raw paragraphs, {len(pars)} presplit")
+    for k, (line, sents) in enumerate(zip(lines, pars)):
+        pos = 0
+        for s in sents:  # split the raw paragraph at the sentence boundaries: must give the lines back
+            if not s or s != s.strip() or line[pos:pos + len(s)] != s:
+                problems.append(f"{lang_file}: paragraph {k}: sentence does not match raw text: {s[:50]!r}")
+                break
+            pos += len(s)
+            if pos < len(line):
+                if line[pos] != " ":
+                    problems.append(f"{lang_file}: paragraph {k}: no single space after {s[-30:]!r}")
+                pos += 1
+        else:
+            if pos != len(line):
+                problems.append(f"{lang_file}: paragraph {k}: raw text left over")
+    return pars
+
+
+def check_gold(gold_file):
+    src, tgt = gold_file.stem.split(".")[-1].split("-")
+    doc = gold_file.stem.split(".")[0]
+    sp = check_raw(f"{doc}.{src}.txt")
+    tp = check_raw(f"{doc}.{tgt}.txt")
+    n_src, n_tgt = sum(map(len, sp)), sum(map(len, tp))
+    next_s = next_t = 0
+    types = collections.Counter()
+    for no, line in enumerate(gold_file.read_text(encoding="utf-8").splitlines(), 1):
+        m = BEAD.match(line)
+        if not m:
+            problems.append(f"{gold_file.name}:{no}: not a bead: {line!r}")
+            continue
+        s = [int(x) for x in m.group(1).split(", ")] if m.group(1) else []
+        t = [int(x) for x in m.group(2).split(", ")] if m.group(2) else []
+        # in order, monotone, contiguous, each sentence exactly once, nothing out of range
+        if not s and not t:
+            problems.append(f"{gold_file.name}:{no}: empty bead")
+        if s != list(range(next_s, next_s + len(s))) or t != list(range(next_t, next_t + len(t))):
+            problems.append(f"{gold_file.name}:{no}: {line} does not continue at [{next_s}]:[{next_t}]")
+        next_s, next_t = next_s + len(s), next_t + len(t)
+        types[f"{len(s)}-{len(t)}"] += 1
+    if (next_s, next_t) != (n_src, n_tgt):
+        problems.append(f"{gold_file.name}: beads cover {next_s}/{next_t} sentences, files have {n_src}/{n_tgt}")
+    print(f"{gold_file.name}: {src} {n_src} sentences in {len(sp)} paragraphs, {tgt} {n_tgt} in {len(tp)}; "
+          f"{sum(types.values())} beads: " + ", ".join(f"{k}: {v}" for k, v in types.most_common()))
+
+
+for gold in sorted((HERE / "gold").glob("*.txt")):
+    check_gold(gold)
+for p in problems:
+    print("PROBLEM:", p)
+sys.exit(1 if problems else 0)

@@ -1,0 +1,133 @@
+"""Check a polyalign TEI file: RELAX NG against the vendored tei_all, then the references RELAX NG cannot see.
+
+tei_all accepts a link with one target, a ``#id`` that points nowhere, ``cert="7"`` and an ``@ana`` naming
+no category (TEI states some of these as Schematron rules that lxml cannot run), so the second half
+checks them in plain Python. Messages read ``file:line: rule: message``; an empty list means valid.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from collections import Counter
+from pathlib import Path
+
+from lxml import etree
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "tei_all.rng"
+
+TEI = "{http://www.tei-c.org/ns/1.0}"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+# attribute → the elements its #id pointers may name
+POINTER_KINDS = {
+    "ana": {"category"},
+    "resp": {"respStmt", "person", "org"},
+    "change": {"change"},
+}
+
+
+@functools.cache
+def load_schema() -> etree.RelaxNG:
+    """tei_all compiled once per process: compiling takes several seconds, validating a file milliseconds."""
+    if not SCHEMA_PATH.exists():
+        raise FileNotFoundError(f"TEI schema missing at {SCHEMA_PATH}; see tei/schema/README.md")
+    return etree.RelaxNG(etree.parse(str(SCHEMA_PATH)))
+
+
+def validate(path_or_tree: str | os.PathLike | etree._ElementTree | etree._Element) -> list[str]:
+    """All problems found in the file or tree, as ``file:line: rule: message``."""
+    if isinstance(path_or_tree, (etree._ElementTree, etree._Element)):
+        tree, label = path_or_tree, "<tree>"
+    else:
+        label = str(path_or_tree)
+        try:
+            tree = etree.parse(label)
+        except etree.XMLSyntaxError as err:  # also duplicate xml:ids
+            return [f"{label}:{err.lineno}: xml: {err.msg}"]
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+
+    schema = load_schema()
+    problems = []
+    if not schema.validate(root):
+        problems += [f"{label}:{e.line}: relaxng: {e.message}" for e in schema.error_log]
+    problems += [f"{label}:{line}: {rule}: {message}" for line, rule, message in _reference_problems(root)]
+    return problems
+
+
+def _local(tag: object) -> str:
+    return tag.removeprefix(TEI) if isinstance(tag, str) else ""
+
+
+Problem = tuple[int, str, str]  # (line, rule, message)
+
+
+def _reference_problems(root: etree._Element) -> list[Problem]:
+    """What tei_all lets through: dangling pointers, one-sided links, bad @cert, sentences claimed twice."""
+    ids = {el.get(XML_ID): el for el in root.iter(etree.Element) if el.get(XML_ID)}
+    problems = _declaration_problems(root, ids)
+    for group in root.iter(f"{TEI}linkGrp"):
+        problems += _link_group_problems(group, ids)
+    return problems
+
+
+def _declaration_problems(root: etree._Element, ids: dict[str, etree._Element]) -> list[Problem]:
+    """Each @ana, @resp and @change token must be ``#id`` of a declared element of the right kind."""
+    problems = []
+    for el in root.iter(etree.Element):
+        for attr, kinds in POINTER_KINDS.items():
+            for token in (el.get(attr) or "").split():
+                named = ids.get(token[1:]) if token.startswith("#") else None
+                if named is None or _local(named.tag) not in kinds:
+                    problems.append((el.sourceline or 0, f"undeclared-{attr}",
+                                     f"@{attr} {token!r} names no declared {'/'.join(sorted(kinds))}"))
+    return problems
+
+
+def _link_group_problems(group: etree._Element, ids: dict[str, etree._Element]) -> list[Problem]:
+    """Targets resolve to an s or ptr, links join ≥ 2 sides, @cert is in [0, 1], no s is claimed twice.
+
+    A ptr that a link of the group points at is a group of sentences and counts through that link;
+    any other ptr (an unaligned one) claims its sentences itself.
+    """
+    problems: list[Problem] = []
+    claimed: Counter[str] = Counter()
+    groups = {token[1:] for link in group.iter(f"{TEI}link") for token in link.get("target", "").split()}
+    for el in group:
+        kind, line = _local(el.tag), el.sourceline or 0
+        if kind not in ("link", "ptr"):
+            continue
+        cert = el.get("cert")
+        if cert is not None and not _is_probability(cert):
+            problems.append((line, "cert", f"@cert {cert!r} is not a number in [0, 1]"))
+        tokens = el.get("target", "").split()
+        if kind == "link" and len(tokens) < 2:
+            problems.append((line, "link-targets",
+                             f"link has {len(tokens)} target(s), needs at least 2 (a ptr group counts as one)"))
+        sentences = []
+        for token in tokens:
+            target = ids.get(token[1:]) if token.startswith("#") else None
+            if target is None or _local(target.tag) not in ("s", "ptr"):
+                problems.append((line, "dangling-target", f"target {token!r} is not an s or ptr of this file"))
+            elif _local(target.tag) == "s":
+                sentences.append(token[1:])
+            else:
+                inner = [t[1:] for t in target.get("target", "").split()]
+                found = [i for i in inner if i in ids and _local(ids[i].tag) == "s"]
+                if not found:
+                    problems.append((line, "link-targets", f"group {token!r} holds no sentence"))
+                sentences += found
+        if kind == "ptr" and el.get(XML_ID) in groups:
+            continue
+        for sentence in sentences:
+            claimed[sentence] += 1
+            if claimed[sentence] == 2:
+                problems.append((line, "s-reused", f"sentence {sentence!r} is in more than one link or ptr"
+                                                   " of this linkGrp"))
+    return problems
+
+
+def _is_probability(value: str) -> bool:
+    try:
+        return 0.0 <= float(value) <= 1.0  # False for NaN
+    except ValueError:
+        return False

@@ -1,0 +1,235 @@
+"""Write alignments as one parallel TEI P5 corpus (the shape in notes/tei.md, valid against tei_all).
+
+The file is a ``teiCorpus``: a corpus header that documents the conventions, a corpus-level ``standOff``
+with one ``linkGrp`` per pair (pivot, other version), then one ``TEI`` per document holding its ``p`` and
+``s`` with the ids the aligner used. Everything the links say about a bead (shape, calibrated confidence,
+review status, who and when) lives on the link, so the texts stay untouched by the alignment.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timezone
+from importlib import metadata
+
+from lxml import etree
+
+from align.atomic import atomic_write
+from align.beads import Alignment, Bead, Status
+from align.document import Document
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+RESP = "#polyalign"  # the respStmt of the aligner
+CHANGE = "#rv1"  # the revisionDesc entry of the automatic run
+
+# Conservative NCName: a letter or underscore, then letters, digits, '.', '-', '_'.
+_NCNAME = re.compile(r"[^\W\d][\w.\-]*\Z")
+
+LANGUAGE_NAMES = {
+    "nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk", "no": "Norwegian", "en": "English",
+    "es": "Spanish", "de": "German", "fr": "French", "sv": "Swedish", "da": "Danish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "fi": "Finnish", "pl": "Polish", "ru": "Russian",
+}
+
+STATUS_DESCRIPTIONS = {
+    Status.AUTO: "made by the aligner, not yet reviewed",
+    Status.CONFIRMED: "confirmed by a reviewer",
+    Status.REJECTED: "rejected by a reviewer: the sentences are not translations of each other as grouped",
+}
+
+CONVENTION = (
+    "Alignment: the standOff holds one linkGrp type='alignment' per pair of versions, always the pivot "
+    "version against one other; its targFunc names the two versions, pivot first, and every link lists "
+    "its targets in that order. A link is one bead: @type is its shape, the number of pivot sentences, "
+    "a hyphen, the number of sentences of the other version (1-1, 2-1, 1-2). @cert is a calibrated "
+    "probability, written as a decimal in [0,1], that the bead is exactly right; @ana gives its review "
+    "status (a category of the taxonomy 'st'), @resp who made it and @change in which run. When a side "
+    "holds several sentences, the link points at a ptr type='group' of the same linkGrp whose @target "
+    "lists them, and the link carries evaluate='all'. Sentences left unaligned (beads 1-0 or 0-1) are "
+    "not links: they are listed by a ptr type='unaligned' whose @subtype is the shape and which carries "
+    "@cert, @ana, @resp and @change like a link. Ids of links and ptrs start with the pair "
+    "(pivot-other) and the 1-based bead number; the version a sentence belongs to is the prefix of its "
+    "id, before the first full stop. A sentence is in at most one link or unaligned ptr of a linkGrp. "
+    "A link or ptr with @ana='#st.rejected' keeps a reviewer's verdict: its sentences are not aligned "
+    "as it says."
+)
+
+
+def polyalign_version() -> str:
+    try:
+        return metadata.version("polyalign")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+def _el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    """A TEI element, appended to ``parent`` when given; ``xml_id``/``xml_lang`` map to xml:id/xml:lang."""
+    name = f"{{{TEI_NS}}}{tag}"
+    el = etree.Element(name, nsmap={None: TEI_NS}) if parent is None else etree.SubElement(parent, name)
+    for key, value in attrs.items():
+        el.set({"xml_id": XML_ID, "xml_lang": XML_LANG}.get(key, key), value)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def pair_name(alignment: Alignment) -> str:
+    """``nb-en``: names a pair in ids, linkGrps and output files."""
+    return f"{alignment.source.name}-{alignment.target.name}"
+
+
+def _documents(alignments: list[Alignment]) -> list[Document]:
+    """The pivot, then every other version; checks that the alignments share the pivot and the names."""
+    if not alignments:
+        raise ValueError("no alignment to write")
+    pivot = alignments[0].source
+    docs = [pivot]
+    for a in alignments:
+        if a.source is not pivot and a.source.name != pivot.name:
+            raise ValueError(f"all alignments must share the pivot {pivot.name!r}, not {a.source.name!r}")
+        if any(a.target.name == d.name for d in docs):
+            raise ValueError(f"two versions are named {a.target.name!r}: names must be unique")
+        docs.append(a.target)
+    for doc in docs:
+        ids = [doc.name] + [p.id for p in doc.paragraphs] + [s.id for s in doc.sentences]
+        bad = [i for i in ids if not _NCNAME.match(i)]
+        if bad:
+            raise ValueError(f"{doc.name!r}: {bad[0]!r} is not usable as an xml:id (an NCName, e.g. 'nb.p1.s1')")
+    return docs
+
+
+def _cert(confidence: float) -> str:
+    if not 0.0 <= confidence <= 1.0:  # also rejects NaN
+        raise ValueError(f"confidence {confidence!r} is not a probability in [0, 1]")
+    return f"{confidence:.4f}"
+
+
+def _header(parent: etree._Element, title: str) -> tuple[etree._Element, etree._Element]:
+    """teiHeader with titleStmt and publicationStmt; returns (header, fileDesc) for the rest."""
+    header = _el(parent, "teiHeader")
+    file_desc = _el(header, "fileDesc")
+    _el(_el(file_desc, "titleStmt"), "title", title)
+    _el(_el(file_desc, "publicationStmt"), "p", "Unpublished output of polyalign.")
+    return header, file_desc
+
+
+def _source_bibl(parent: etree._Element, doc: Document) -> None:
+    bibl = _el(parent, "bibl")
+    _el(bibl, "title", doc.metadata.get("title", doc.name))
+    _el(bibl, "idno", doc.source or "unknown", type="file")
+    _el(bibl, "textLang", LANGUAGE_NAMES.get(doc.lang, doc.lang), mainLang=doc.lang)
+
+
+def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list[Document], title: str,
+                   when: str) -> None:
+    header, file_desc = _header(root, title)
+    resp = _el(file_desc[0], "respStmt", xml_id="polyalign")  # in titleStmt
+    _el(resp, "resp", "automatic sentence alignment")
+    _el(resp, "name", "polyalign")
+    source_desc = _el(file_desc, "sourceDesc")
+    for doc in docs:
+        _source_bibl(source_desc, doc)
+
+    encoding = _el(header, "encodingDesc")
+    app = _el(_el(encoding, "appInfo"), "application", ident="polyalign", version=polyalign_version(),
+              when=when)
+    _el(app, "label", "polyalign")
+    for a in alignments:
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(a.settings.items())) or "defaults"
+        _el(app, "desc", f"{pair_name(a)}: embedding model {a.model or 'unknown'}; settings: {settings}.")
+    _el(_el(_el(encoding, "editorialDecl"), "segmentation"), "p",
+        "Each p is a paragraph of the input file and each s a sentence found by polyalign's sentence "
+        "splitter. The content of an s is exactly the characters of the input between the sentence's "
+        "offsets; the whitespace between sentences is not kept (a newline stands for it).")
+    _el(encoding, "p", CONVENTION)
+    taxonomy = _el(_el(encoding, "classDecl"), "taxonomy", xml_id="st")
+    for status in Status:
+        _el(_el(taxonomy, "category", xml_id=f"st.{status.value}"), "catDesc", STATUS_DESCRIPTIONS[status])
+
+    lang_usage = _el(_el(header, "profileDesc"), "langUsage")
+    for lang in dict.fromkeys(d.lang for d in docs):
+        _el(lang_usage, "language", LANGUAGE_NAMES.get(lang, lang), ident=lang)
+    _el(_el(header, "revisionDesc"), "change", "Automatic alignment by polyalign.",
+        xml_id="rv1", when=when, who=RESP)
+
+
+def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str,
+                 alignment: Alignment) -> None:
+    """One bead as a link (with ptr groups for multi-sentence sides) or, if null, an unaligned ptr."""
+    for doc, ids in ((alignment.source, bead.source), (alignment.target, bead.target)):
+        unknown = [i for i in ids if i not in doc.index]
+        if unknown:
+            raise ValueError(f"{pair} bead {number}: {unknown[0]!r} is not a sentence of {doc.name!r}")
+    bead_id = f"{pair}.b{number}"
+    common = dict(cert=_cert(bead.confidence), resp=RESP, ana=f"#st.{Status(bead.status).value}",
+                  change=CHANGE)
+    if bead.is_null:
+        targets = " ".join(f"#{i}" for i in bead.source + bead.target)
+        _el(group, "ptr", xml_id=bead_id, type="unaligned", subtype=bead.shape, target=targets, **common)
+        return
+    sides = []
+    for doc, ids in ((alignment.source, bead.source), (alignment.target, bead.target)):
+        if len(ids) == 1:
+            sides.append(f"#{ids[0]}")
+        else:
+            ptr_id = f"{bead_id}.{doc.name}"
+            _el(group, "ptr", xml_id=ptr_id, type="group", target=" ".join(f"#{i}" for i in ids))
+            sides.append(f"#{ptr_id}")
+    evaluate = {"evaluate": "all"} if len(bead.source) > 1 or len(bead.target) > 1 else {}
+    _el(group, "link", xml_id=bead_id, type=bead.shape, target=" ".join(sides), **evaluate, **common)
+
+
+def _member(root: etree._Element, doc: Document, title: str) -> None:
+    tei = _el(root, "TEI", xml_lang=doc.lang)
+    _, file_desc = _header(tei, f"{title}: {doc.name} ({LANGUAGE_NAMES.get(doc.lang, doc.lang)})")
+    _source_bibl(_el(file_desc, "sourceDesc"), doc)
+    body = _el(_el(tei, "text"), "body")
+    for paragraph in doc.paragraphs:
+        p = _el(body, "p", xml_id=paragraph.id)
+        for sentence in paragraph.sentences:
+            try:
+                _el(p, "s", sentence.text, xml_id=sentence.id).tail = "\n"
+            except ValueError as err:  # control characters XML cannot hold
+                raise ValueError(f"sentence {sentence.id} cannot be written as XML: {err}") from None
+    if not doc.paragraphs:
+        _el(body, "p")  # body may not be empty
+
+
+def build_tei(alignments: list[Alignment], *, title: str | None = None,
+              when: datetime | None = None) -> etree._Element:
+    """The teiCorpus for ``alignments`` (all from the same pivot); ``when`` defaults to now (UTC)."""
+    docs = _documents(alignments)
+    title = title or "Sentence alignment of " + ", ".join(d.name for d in docs)
+    stamp = (when or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    root = _el(None, "teiCorpus", xml_lang="en")
+    _corpus_header(root, alignments, docs, title, stamp)
+    stand_off = _el(root, "standOff")
+    for alignment in alignments:
+        pair = pair_name(alignment)
+        group = _el(stand_off, "linkGrp", xml_id=f"ag.{pair}", type="alignment",
+                    targFunc=f"{alignment.source.name} {alignment.target.name}")
+        for number, bead in enumerate(alignment.beads, 1):
+            _bead_record(group, bead, number, pair, alignment)
+    for doc in docs:
+        _member(root, doc, title)
+
+    seen: set[str] = set()
+    for el in root.iter():
+        xml_id = el.get(XML_ID)
+        if xml_id in seen:  # libxml2 would refuse the file when it is read back
+            raise ValueError(f"duplicate xml:id {xml_id!r}")
+        if xml_id:
+            seen.add(xml_id)
+    return root
+
+
+def write_tei(alignments: list[Alignment], path: str | os.PathLike, *, title: str | None = None) -> None:
+    """Write the parallel TEI corpus to ``path`` atomically (all or nothing)."""
+    root = build_tei(alignments, title=title)
+    etree.indent(root, space="  ")
+    with atomic_write(path, "wb") as handle:
+        handle.write(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        handle.write(b"\n")
