@@ -1,0 +1,269 @@
+"""Sentence alignment of two sequences of sentence vectors, in linear time and memory.
+
+Three steps, each a banded run of the dynamic programme in ``align.dp``:
+
+1. **Coarse to fine.** Neighbouring sentence vectors are averaged into ever coarser "sentences" until
+   the whole grid is small; the coarsest level is aligned in full, and each finer level only in a band
+   around the path of the level above. This finds the diagonal even across large omissions.
+2. **Anchors.** On the finest level, 1-1 beads whose two sentences are each other's best match are
+   kept as anchors: the places the alignment is sure of.
+3. **Beads.** Between anchors, every bead shape up to ``max_bead`` sentences in all is scored inside a
+   band spanning the anchors, so that an error of step 1 between two anchors can still be undone.
+
+A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
+the encoder runs once per sentence. A bead's score is the span cosine minus the mean cosine of the
+neighbouring sentences (a margin: the encoder's floor for unrelated text is high), times a length term.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import re
+
+import numpy as np
+
+from align.dp import Band, Shape, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
+
+
+NUMBER = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class AlignerSettings:
+    max_bead: int = 5  # sentences in one bead, both sides together
+    skip: float = -0.1  # score of a 1-0 or 0-1 bead
+    length_weight: float = 1.0  # 0 ignores lengths
+    margin: bool = True
+    number_weight: float = 0.2  # weight of the numbers two spans share (dates, heights, counts)
+    paragraph_penalty: float = 0.0  # subtracted when a span runs across a paragraph start
+    coarse_cells: int = 200_000  # the coarsest level is aligned in full when n × m is at most this
+    coarse_radius: int = 8  # band radius, in coarse sentences, when refining a level
+    anchor_radius: int = 5  # band radius, in sentences, around the anchors for the final pass
+    max_gap: int = 60  # between anchors further apart than this, the band follows the first pass
+    temperature: float = 0.05  # scales scores into log-weights for the bead posteriors
+
+
+@dataclass
+class Side:
+    """One text as the aligner needs it: sentence vectors, lengths and paragraph starts."""
+
+    vectors: np.ndarray  # (n, d), L2-normalised
+    lengths: np.ndarray  # (n,) characters
+    paragraph_starts: frozenset[int] = frozenset()
+    texts: list[str] | None = None  # the sentences, for the numbers they contain
+    max_span: int = 4
+    spans: dict[int, np.ndarray] = field(init=False, repr=False)
+    span_lengths: dict[int, np.ndarray] = field(init=False, repr=False)
+    crossings: dict[int, np.ndarray] = field(init=False, repr=False)
+    numbers: list[frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.vectors)
+        self.numbers = [frozenset(NUMBER.findall(t)) for t in self.texts] if self.texts else [frozenset()] * n
+        weighted = self.vectors * np.sqrt(np.maximum(self.lengths, 1.0))[:, None]
+        starts = np.zeros(n + 1, dtype=bool)
+        starts[[p for p in self.paragraph_starts if 0 < p < n]] = True
+        self.spans, self.span_lengths, self.crossings = {}, {}, {}
+        for k in range(1, min(self.max_span, max(n, 1)) + 1):
+            total = _window_sum(weighted, k)
+            self.spans[k] = total / np.maximum(np.linalg.norm(total, axis=1, keepdims=True), 1e-12)
+            self.span_lengths[k] = _window_sum(self.lengths[:, None].astype(float), k)[:, 0]
+            self.crossings[k] = _window_sum(starts[1:n, None].astype(float), k - 1)[:, 0] > 0 if k > 1 \
+                else np.zeros(n, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def centred(self) -> "Side":
+        """The same side with the mean vector removed.
+
+        Sentence embeddings share a large common direction (unrelated sentences still score a cosine
+        near 0.8), which makes a span's mean vector almost as close to each of its sentences' partners
+        as the sentence itself. Without that direction, an unrelated sentence in a span costs what it
+        should, and cosines spread over the whole scale.
+        """
+        centred = self.vectors - self.vectors.mean(axis=0)
+        centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+        return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span)
+
+    def span_numbers(self, start: int, size: int) -> frozenset[str]:
+        return frozenset().union(*self.numbers[start:start + size])
+
+    def coarser(self) -> "Side":
+        """Pairs of neighbouring sentences merged into one (an odd last sentence stays alone)."""
+        n = len(self)
+        pairs = self.vectors[: n - n % 2].reshape(-1, 2, self.vectors.shape[1]).sum(axis=1)
+        lengths = self.lengths[: n - n % 2].reshape(-1, 2).sum(axis=1)
+        if n % 2:
+            pairs = np.vstack([pairs, self.vectors[-1:]])
+            lengths = np.append(lengths, self.lengths[-1])
+        pairs /= np.maximum(np.linalg.norm(pairs, axis=1, keepdims=True), 1e-12)
+        return Side(pairs, lengths, frozenset(), max_span=2)
+
+
+def _window_sum(x: np.ndarray, k: int) -> np.ndarray:
+    """Sums of every run of ``k`` consecutive rows."""
+    if k == 0:
+        return np.zeros((len(x) + 1, x.shape[1]))
+    c = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x]), axis=0)
+    return c[k:] - c[:-k]
+
+
+@dataclass
+class BeadScorer:
+    """Scores of every bead shape between two sides; see the module docstring for the formula."""
+
+    src: Side
+    tgt: Side
+    settings: AlignerSettings
+
+    def __post_init__(self) -> None:
+        total_src, total_tgt = self.src.lengths.sum(), self.tgt.lengths.sum()
+        self.length_ratio = float(total_src / total_tgt) if total_tgt > 0 else 1.0
+
+    def __call__(self, i: int, shape: Shape, cols: np.ndarray) -> np.ndarray:
+        a, b = shape
+        out = np.full(len(cols), -1e9)
+        ok = (cols - b >= 0) & (cols <= len(self.tgt))
+        if i - a < 0 or a not in self.src.spans or b not in self.tgt.spans or not ok.any():
+            return out
+        first = int(cols[ok][0]) - b  # first target sentence of the first span; the columns are contiguous
+        out[ok] = self.span_scores(i - a, a, first, int(ok.sum()), b)
+        return out
+
+    def span_scores(self, i0: int, a: int, j0: int, count: int, b: int) -> np.ndarray:
+        """Scores of the beads pairing source span [i0, i0 + a) with the ``count`` target spans
+        [j, j + b) for j = j0 .. j0 + count - 1."""
+        src, tgt, s = self.src, self.tgt, self.settings
+        S = src.spans[a][i0]
+        T = tgt.spans[b][j0:j0 + count]
+        score = T @ S
+        if s.margin:
+            score = score - self._neighbour_mean(S, T, i0, a, j0, count, b)
+        if s.length_weight:
+            ls = src.span_lengths[a][i0]
+            lt = tgt.span_lengths[b][j0:j0 + count] * self.length_ratio
+            fit = np.log2(1.0 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9))
+            score = score * (1.0 - s.length_weight + s.length_weight * fit)
+        if s.number_weight and src.texts is not None:
+            score = score + s.number_weight * self._shared_numbers(i0, a, j0, count, b)
+        if s.paragraph_penalty:
+            crossing = src.crossings[a][i0] | tgt.crossings[b][j0:j0 + count]
+            score = score - s.paragraph_penalty * crossing
+        return score
+
+    def _shared_numbers(self, i0: int, a: int, j0: int, count: int, b: int) -> np.ndarray:
+        """Dice overlap of the numbers in the source span and in each target span: numbers survive
+        translation, so a shared "8848" or "1956" is evidence no embedding needs to supply."""
+        out = np.zeros(count)
+        mine = self.src.span_numbers(i0, a)
+        if not mine:
+            return out
+        for k in range(count):
+            theirs = self.tgt.span_numbers(j0 + k, b)
+            if theirs:
+                out[k] = 2 * len(mine & theirs) / (len(mine) + len(theirs))
+        return out
+
+    def _neighbour_mean(self, S, T, i0, a, j0, count, b) -> np.ndarray:
+        """Mean cosine of each span with the sentences just before and after its counterpart."""
+        n, m = len(self.src), len(self.tgt)
+        total, seen = np.zeros(count), np.zeros(count)
+        lo, hi = max(j0 - 1, 0), min(j0 + count - 1 + b, m - 1)  # target sentences around the spans
+        if lo <= hi:
+            near = np.full(count + b + 1, np.nan)  # cosine of S with target sentences j0 - 1 .. j0 + count - 1 + b
+            near[lo - (j0 - 1):hi - (j0 - 1) + 1] = self.tgt.vectors[lo:hi + 1] @ S
+            for side in (near[:count], near[b + 1:b + 1 + count]):  # just before, just after each span
+                have = ~np.isnan(side)
+                total[have] += side[have]
+                seen += have
+        for k in (i0 - 1, i0 + a):  # source neighbours of each target span
+            if 0 <= k < n:
+                total += T @ self.src.vectors[k]
+                seen += 1
+        return np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
+
+
+class AlignedBead(NamedTuple):
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    score: float
+    posterior: float = 0.0  # probability of the bead among all paths in the band
+
+
+def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings()) -> list[AlignedBead]:
+    """The monotone bead sequence covering both sides, with each bead's score."""
+    n, m = len(src), len(tgt)
+    if n == 0 or m == 0:
+        return [AlignedBead((i,), (), settings.skip) for i in range(n)] + \
+               [AlignedBead((), (j,), settings.skip) for j in range(m)]
+    src, tgt = src.centred(), tgt.centred()
+    first = first_pass(src, tgt, settings)
+    anchors = confident_anchors(first, src, tgt)
+    band = band_between_anchors(anchors, first, n, m, settings)
+    scorer = BeadScorer(src, tgt, settings)
+    table = score_table(band, bead_shapes(settings.max_bead), scorer, settings.skip)
+    path = best_path(table)
+    chance = posteriors(table, path, settings.temperature)
+    return [bead._replace(posterior=float(p)) for bead, p in zip(_beads_from_path(path, scorer, settings), chance)]
+
+
+def first_pass(src: Side, tgt: Side, settings: AlignerSettings) -> list[tuple[int, int]]:
+    """Nodes of a path of 1-1, 2-1, 1-2 and null beads, found coarse to fine."""
+    if len(src) * len(tgt) <= settings.coarse_cells or min(len(src), len(tgt)) < 4:
+        band = full_band(len(src), len(tgt))
+    else:
+        above = first_pass(src.coarser(), tgt.coarser(), settings)
+        finer = [(min(2 * i, len(src)), min(2 * j, len(tgt))) for i, j in above]
+        band = band_around_path(finer, len(src), len(tgt), settings.coarse_radius)
+    shapes = [(1, 1), (1, 2), (2, 1), (1, 0), (0, 1)]
+    path = best_path(score_table(band, shapes, BeadScorer(src, tgt, settings), settings.skip))
+    return [(0, 0)] + [node for _, node in path]
+
+
+def confident_anchors(path: list[tuple[int, int]], src: Side, tgt: Side) -> list[tuple[int, int]]:
+    """End nodes of the path's 1-1 beads whose sentences are each other's best match nearby."""
+    anchors = [(0, 0)]
+    for (i0, j0), (i1, j1) in zip(path, path[1:]):
+        if (i1 - i0, j1 - j0) != (1, 1):
+            continue
+        lo_j, hi_j = max(0, j0 - 5), min(len(tgt), j0 + 6)
+        lo_i, hi_i = max(0, i0 - 5), min(len(src), i0 + 6)
+        row = tgt.vectors[lo_j:hi_j] @ src.vectors[i0]
+        col = src.vectors[lo_i:hi_i] @ tgt.vectors[j0]
+        if lo_j + int(np.argmax(row)) == j0 and lo_i + int(np.argmax(col)) == i0:
+            anchors.append((i1, j1))
+    if anchors[-1] != (len(src), len(tgt)):
+        anchors.append((len(src), len(tgt)))
+    return anchors
+
+
+def band_between_anchors(anchors, first, n: int, m: int, settings: AlignerSettings) -> Band:
+    """Rows between two anchors may reach every column between them, widened by the radius.
+
+    Where two anchors lie more than ``max_gap`` rows or columns apart the rectangle would grow with
+    the square of the gap, so there the band follows the first pass instead: memory stays linear.
+    """
+    r = settings.anchor_radius
+    around_first = band_around_path(first, n, m, r)
+    lo, hi = around_first.lo.copy(), around_first.hi.copy()
+    for (i0, j0), (i1, j1) in zip(anchors, anchors[1:]):
+        if i1 - i0 > settings.max_gap or j1 - j0 > settings.max_gap:
+            continue
+        rows = slice(max(0, i0 - r), min(n, i1 + r) + 1)
+        lo[rows] = np.minimum(lo[rows], max(0, j0 - r))
+        hi[rows] = np.maximum(hi[rows], min(m, j1 + r))
+    return Band(lo, hi)
+
+
+def _beads_from_path(path, scorer: BeadScorer, settings: AlignerSettings) -> list[AlignedBead]:
+    beads = []
+    for (a, b), (i, j) in path:
+        src_ids, tgt_ids = tuple(range(i - a, i)), tuple(range(j - b, j))
+        if a and b:
+            score = float(scorer.span_scores(i - a, a, j - b, 1, b)[0])
+        else:
+            score = settings.skip
+        beads.append(AlignedBead(src_ids, tgt_ids, score))
+    return beads
