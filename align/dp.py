@@ -206,7 +206,7 @@ def _sum_over_paths(table: ScoreTable, temperature: float, reverse: bool) -> lis
     out: list[np.ndarray | None] = [None] * (n + 1)
     for i in (range(n, -1, -1) if reverse else range(n + 1)):
         cols = band.columns(i)
-        start_node = (i, m) if reverse else (0, 0)
+        start_node = (n, m) if reverse else (0, 0)
         entry = np.where((i == start_node[0]) & (cols == start_node[1]), 0.0, -np.inf)
         for s, (a, b) in enumerate(shapes):
             if a == 0:

@@ -17,6 +17,17 @@ import numpy as np
 KNOWN_PREFIXES = {"e5": "passage: "}
 
 
+def _quiet_libraries() -> None:
+    """Loading progress bars and info logs of the libraries would drown polyalign's own progress lines."""
+    import logging
+
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
 class Encoder:
     """Encodes sentences with one model, loaded once, and counts the texts it encodes."""
 
@@ -28,6 +39,7 @@ class Encoder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
         self.name = model or DEFAULT_MODEL
         path = ensure_default_model(progress) if model is None else model
+        _quiet_libraries()
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(path), device=device or "cpu")
@@ -51,9 +63,9 @@ class Encoder:
         self.calls += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        prepared = [self.prompt + unicodedata.normalize("NFC", t) for t in texts]
-        vectors = self.model.encode(prepared, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        prepared = [unicodedata.normalize("NFC", t) for t in texts]
+        vectors = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size,
+                                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
     @property

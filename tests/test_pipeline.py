@@ -1,0 +1,108 @@
+"""The pipeline on the samples, with the real default model."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from align.confidence import Calibration
+from align.evaluate import read_beads, score_document
+from align.pipeline import InputError, align_versions, read_versions, resolve_language
+
+from conftest import SAMPLES
+
+PAIRS = [("vraem", "nb", "en"), ("ojo", "es", "en")]
+
+
+def presplit(doc: str, lang: str) -> list[str]:
+    lines = (SAMPLES / "presplit" / f"{doc}.{lang}.txt").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("doc, lang", [("vraem", "nb"), ("vraem", "en"), ("ojo", "es"), ("ojo", "en")])
+def test_the_segmenter_finds_the_samples_sentences(doc, lang):
+    [version] = read_versions([SAMPLES / f"{doc}.{lang}.txt"], [None])
+    assert [s.text for s in version.sentences] == presplit(doc, lang)
+    assert version.lang == lang
+
+
+@pytest.fixture(scope="module")
+def sample_alignments(encoder):
+    return {doc: align_versions(read_versions([SAMPLES / f"{doc}.{src}.txt", SAMPLES / f"{doc}.{tgt}.txt"],
+                                              [None, None]), encoder)[0]
+            for doc, src, tgt in PAIRS}
+
+
+@pytest.mark.parametrize("doc, src, tgt", PAIRS)
+def test_samples_align_like_the_gold(sample_alignments, doc, src, tgt):
+    alignment = sample_alignments[doc]
+    score = score_document(read_beads(SAMPLES / "gold" / f"{doc}.{src}-{tgt}.txt"), alignment.as_indices()).score
+    assert score.strict.f1 >= 0.85, score
+    assert score.lax.f1 >= 0.95, score
+
+
+@pytest.mark.parametrize("doc, src, tgt", PAIRS)
+def test_confidence_separates_right_from_wrong_beads(sample_alignments, doc, src, tgt):
+    alignment = sample_alignments[doc]
+    gold = {(tuple(b.source), tuple(b.target)) for b in read_beads(SAMPLES / "gold" / f"{doc}.{src}-{tgt}.txt")}
+    right = [(tuple(s), tuple(t)) in gold for s, t in alignment.as_indices()]
+    confidence = np.array([b.confidence for b in alignment.beads])
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+    assert confidence[right].mean() > 0.8
+    sure = confidence >= 0.9
+    assert np.array(right)[sure].mean() >= 0.9  # of the beads it is sure of, it is right
+
+
+def test_unrelated_texts_get_low_confidence(encoder, tmp_path):
+    unrelated = tmp_path / "recipe.en.txt"
+    unrelated.write_text(
+        "Preheat the oven to 200 degrees and butter a large baking dish.\n"
+        "Slice the potatoes thinly and rinse them in cold water to remove the starch.\n"
+        "Layer the slices with cream, garlic and grated cheese, seasoning each layer well.\n"
+        "Bake for an hour, until the top is golden and a knife slides through easily.\n"
+        "Let the gratin rest for ten minutes before serving it with a green salad.\n"
+        "Leftovers keep for three days in the fridge and reheat well in a low oven.\n", encoding="utf-8")
+    [alignment] = align_versions(read_versions([SAMPLES / "vraem.nb.txt", unrelated], [None, None]), encoder)
+    assert alignment.mean_confidence < 0.2
+    assert max(b.confidence for b in alignment.beads) < 0.5
+
+
+def test_language_comes_from_option_then_suffix_then_detection(tmp_path):
+    text = (SAMPLES / "ojo.es.txt").read_text(encoding="utf-8")
+    assert resolve_language(tmp_path / "x.nb.txt", text, "es-PE") == "es"
+    assert resolve_language(tmp_path / "x.nb.txt", text, None) == "nb"
+    assert resolve_language(tmp_path / "noticia.txt", text, None) == "es"
+    with pytest.raises(InputError, match="'zz' is not a language code"):
+        resolve_language(tmp_path / "x.txt", text, "zz")
+
+
+def test_presplit_keeps_every_line(tmp_path):
+    [doc] = read_versions([SAMPLES / "presplit" / "vraem.nb.txt"], ["nb"], presplit=True)
+    assert [s.text for s in doc.sentences] == presplit("vraem", "nb")
+    assert len(doc.paragraphs) == 17
+
+
+def test_the_encoder_normalises_and_prompts(encoder):
+    decomposed = unicodedata.normalize("NFD", "Blant dem var en fireåring og et småbarn.")
+    composed = unicodedata.normalize("NFC", decomposed)
+    vectors = encoder.encode([decomposed, composed])
+    assert float(vectors[0] @ vectors[1]) > 0.9999
+    assert encoder.prompt == "passage: "
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_model_folder_brings_its_own_prompt(encoder):
+    from align.e5 import default_model_dir
+    from align.embed import Encoder
+
+    by_folder = Encoder(str(default_model_dir()))
+    assert by_folder.prompt == "passage: "
+    texts = ["Sixteen people were killed in two bars."]
+    assert float(by_folder.encode(texts)[0] @ encoder.encode(texts)[0]) > 0.9999
+
+
+def test_calibration_ships_with_the_package():
+    calibration = Calibration.load()
+    assert calibration.weights.shape == (4,) and calibration.fitted_on
