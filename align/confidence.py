@@ -17,18 +17,21 @@ import numpy as np
 
 from align.aligner import AlignedBead
 
-FEATURES = ("log posterior odds", "score", "null bead", "sentences in bead")
+FEATURES = ("log posterior odds", "score", "null bead", "null bead × log posterior odds", "sentences in bead")
 DEFAULT_PATH = Path(str(files("align") / "data" / "calibration.json"))
 
 
 def features(beads: Sequence[AlignedBead]) -> np.ndarray:
+    """One row per bead. Null beads get their own slope on the posterior: whether an unmatched sentence
+    is really unmatched is a different question from whether two spans match."""
+    if not beads:
+        return np.zeros((0, len(FEATURES)))
     p = np.clip(np.array([b.posterior for b in beads], dtype=float), 1e-6, 1 - 1e-6)
-    return np.column_stack([
-        np.log(p / (1 - p)),
-        [b.score if b.src and b.tgt else 0.0 for b in beads],
-        [float(not (b.src and b.tgt)) for b in beads],
-        [len(b.src) + len(b.tgt) for b in beads],
-    ]) if beads else np.zeros((0, len(FEATURES)))
+    odds = np.log(p / (1 - p))
+    null = np.array([float(not (b.src and b.tgt)) for b in beads])
+    score = np.array([b.score for b in beads]) * (1 - null)
+    size = np.array([len(b.src) + len(b.tgt) for b in beads], dtype=float)
+    return np.column_stack([odds, score, null, null * odds, size])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

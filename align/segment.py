@@ -219,6 +219,20 @@ def abbreviation(par: str, cut: int, lang: str) -> bool | None:
     return None
 
 
+def sentence_inside_quotation(par: str, cut: int, lang: str) -> bool | None:
+    """A full stop, ? or ! then a capital, inside an open «…» or “…” quotation, ends a sentence.
+
+    sentencex keeps a quoted passage of several sentences whole; a reviewer aligning a quoted testimony
+    with its translation needs its sentences. Straight quotes are left alone: they do not say whether
+    they open or close.
+    """
+    left = par[:cut].rstrip()
+    if not left or left[-1] not in ".!?" or not _next_char(par, cut).isupper():
+        return None
+    opened = sum(left.count(q) for q in "«“") - sum(left.count(q) for q in "»”")
+    return True if opened > 0 else None
+
+
 def _next_char(par: str, cut: int) -> str:
     """The first character of the next word, past opening quotes, dashes and spaces ('' at the end)."""
     return NEXT_CHAR.match(par, cut).group(1)
@@ -229,6 +243,7 @@ BOUNDARY_RULES: tuple[Callable[[str, int, str], bool | None], ...] = (
     lowercase_continuation,
     footnote_marker,
     abbreviation,
+    sentence_inside_quotation,
 )
 
 

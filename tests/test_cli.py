@@ -11,7 +11,7 @@ import pytest
 
 from tei.validate import validate
 
-from conftest import SAMPLES
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 NB = SAMPLES / "vraem.nb.txt"
 EN = SAMPLES / "vraem.en.txt"

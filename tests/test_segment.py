@@ -296,3 +296,12 @@ def test_auto_on_a_single_wrapped_paragraph() -> None:
 def test_unknown_paragraph_mode() -> None:
     with pytest.raises(ValueError):
         segment("x", "en", paragraphs="page")
+
+
+def test_a_quoted_passage_is_split_into_its_sentences():
+    text = "Han sa: «Det ble ikke vekslet et ord. Ingenting, ingenting. Barna, alle ble skutt.» Så gikk han."
+    assert [s.text for s in segment(text, "nb").sentences] == [
+        "Han sa: «Det ble ikke vekslet et ord.", "Ingenting, ingenting.", "Barna, alle ble skutt.»",
+        "Så gikk han."]
+    quoted_question = "«¿Vienes mañana? ¡Claro!», dijo el Sr. García."
+    assert len(segment(quoted_question, "es").sentences) == 2

@@ -1,0 +1,84 @@
+"""The aligner on synthetic sentence vectors, where the right answer is known by construction."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from align.aligner import AlignerSettings, Side, align
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def translated(n: int, seed: int = 0, noise: float = 0.3):
+    """n random 'sentences' and a noisy 'translation' of each."""
+    rng = np.random.default_rng(seed)
+    src = unit(rng.normal(size=(n, 64)))
+    return src, unit(src + noise * unit(rng.normal(size=(n, 64))))
+
+
+def side(vectors: np.ndarray, lengths=None) -> Side:
+    return Side(vectors, np.full(len(vectors), 80.0) if lengths is None else np.asarray(lengths, float))
+
+
+def shapes(beads):
+    return [(b.src, b.tgt) for b in beads]
+
+
+def test_a_faithful_translation_aligns_one_to_one():
+    src, tgt = translated(40)
+    beads = align(side(src), side(tgt))
+    assert shapes(beads) == [((i,), (i,)) for i in range(40)]
+    assert all(0.0 <= b.posterior <= 1.0 for b in beads)
+
+
+def test_two_sentences_joined_in_translation_make_a_two_one_bead():
+    src, tgt = translated(30, seed=1)
+    joined = unit(src[10] + src[11] + 0.3 * unit(np.random.default_rng(2).normal(size=64)))
+    tgt = np.vstack([tgt[:10], joined[None], tgt[12:]])
+    lengths = [80.0] * 10 + [160.0] + [80.0] * 18
+    beads = align(side(src), side(tgt, lengths))
+    assert ((10, 11), (10,)) in shapes(beads)
+    assert ((9,), (9,)) in shapes(beads) and ((12,), (11,)) in shapes(beads)
+
+
+def test_a_sentence_with_no_counterpart_is_left_unaligned():
+    src, tgt = translated(30, seed=3)
+    stray = unit(np.random.default_rng(4).normal(size=(1, 64)))
+    tgt = np.vstack([tgt[:15], stray, tgt[15:]])
+    beads = align(side(src), side(tgt))
+    assert ((), (15,)) in shapes(beads)
+    assert ((14,), (14,)) in shapes(beads) and ((15,), (16,)) in shapes(beads)
+
+
+def test_every_sentence_is_in_exactly_one_bead_in_order():
+    src, tgt = translated(200, seed=5)
+    tgt = np.vstack([tgt[:50], tgt[80:]])  # a long passage missing from the translation
+    beads = align(side(src), side(tgt))
+    assert [i for b in beads for i in b.src] == list(range(200))
+    assert [j for b in beads for j in b.tgt] == list(range(170))
+
+
+def test_empty_sides_give_null_beads():
+    src, _ = translated(3)
+    assert shapes(align(side(src), side(np.zeros((0, 64))))) == [((0,), ()), ((1,), ()), ((2,), ())]
+
+
+@pytest.mark.parametrize("n", [3000])
+def test_long_documents_use_a_band_not_the_whole_grid(n, monkeypatch):
+    import align.aligner as aligner_module
+    from align import dp
+
+    areas = []
+    real = dp.score_table
+
+    def spy(band, *args, **kwargs):
+        areas.append(band.area)
+        return real(band, *args, **kwargs)
+
+    monkeypatch.setattr(aligner_module, "score_table", spy)
+    src, tgt = translated(n, seed=6)
+    beads = align(side(src), side(tgt))
+    assert len(beads) == n
+    assert max(areas) < 60 * (n + 1)  # a band of bounded width, never the n × n grid
