@@ -42,13 +42,6 @@ class AlignerSettings:
     anchor_radius: int = 5  # band radius, in sentences, around the anchors for the final pass
     max_gap: int = 60  # between anchors further apart than this, the band follows the first pass
     temperature: float = 0.05  # scales scores into log-weights for the bead posteriors
-    x_centre: str = "side"
-    x_pcs: int = 0
-    x_skip_pct: float = -1.0
-    x_skip_off: float = 0.0
-    x_margin_k: int = 0
-    x_len: str = "log2"
-    x_len_var: float = 1.0
 
 
 @dataclass
@@ -205,7 +198,7 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings()) -
     if n == 0 or m == 0:
         return [AlignedBead((i,), (), settings.skip) for i in range(n)] + \
                [AlignedBead((), (j,), settings.skip) for j in range(m)]
-    src, tgt = _x_centre(src, tgt, settings)
+    src, tgt = src.centred(), tgt.centred()
     first = first_pass(src, tgt, settings)
     anchors = confident_anchors(first, src, tgt)
     band = band_between_anchors(anchors, first, n, m, settings)
@@ -274,26 +267,3 @@ def _beads_from_path(path, scorer: BeadScorer, settings: AlignerSettings) -> lis
             score = settings.skip
         beads.append(AlignedBead(src_ids, tgt_ids, score))
     return beads
-
-
-def _x_norm(v):
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-
-def _x_centre(src, tgt, s):
-    if s.x_centre == "side":
-        vs = [src.vectors - src.vectors.mean(0), tgt.vectors - tgt.vectors.mean(0)]
-    elif s.x_centre == "both":
-        mu = np.vstack([src.vectors, tgt.vectors]).mean(0)
-        vs = [src.vectors - mu, tgt.vectors - mu]
-    else:
-        vs = [src.vectors, tgt.vectors]
-    if s.x_pcs:
-        out = []
-        for v in vs:
-            _, _, vt = np.linalg.svd(v, full_matrices=False)
-            top = vt[:s.x_pcs]
-            out.append(v - (v @ top.T) @ top)
-        vs = out
-    return (Side(_x_norm(vs[0]), src.lengths, src.paragraph_starts, src.texts, src.max_span),
-            Side(_x_norm(vs[1]), tgt.lengths, tgt.paragraph_starts, tgt.texts, tgt.max_span))

@@ -54,3 +54,10 @@ class Alignment:
     @property
     def mean_confidence(self) -> float:
         return sum(b.confidence for b in self.beads) / len(self.beads) if self.beads else 0.0
+
+    @property
+    def link_confidence(self) -> float:
+        """Mean confidence of the beads that link sentences; null beads say nothing about whether the
+        two texts are versions of each other."""
+        links = [b.confidence for b in self.beads if not b.is_null]
+        return sum(links) / len(links) if links else 0.0

@@ -78,8 +78,9 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     encoder = _encoder(model)
     alignments = align_versions(docs, encoder, report=say)
     for a in alignments:
-        say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}")
-        if a.mean_confidence < 0.3:
+        say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}, "
+            f"of the links {a.link_confidence:.2f}")
+        if a.link_confidence < 0.5:
             say(f"warning: {a.source.source} and {a.target.source} look unrelated or badly matched "
                 "(low confidence throughout); check that they are versions of the same text")
     if fmt == "tei":

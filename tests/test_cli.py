@@ -118,3 +118,13 @@ def test_three_versions_go_into_one_tei(tmp_path):
 def test_every_command_has_an_example_in_its_help():
     for command in ("align", "eval"):
         assert "Example:" in polyalign(command, "--help").stdout
+
+
+def test_unrelated_texts_align_with_a_warning(tmp_path):
+    from tests.test_pipeline import GARDEN
+
+    garden = tmp_path / "garden.en.txt"
+    garden.write_text(GARDEN * 3, encoding="utf-8")
+    result = polyalign("align", NB, garden, "-o", tmp_path / "x.xml")
+    assert result.returncode == 0, result.stderr
+    assert "look unrelated" in result.stderr

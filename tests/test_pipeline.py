@@ -65,8 +65,39 @@ def test_unrelated_texts_get_low_confidence(encoder, tmp_path):
         "Let the gratin rest for ten minutes before serving it with a green salad.\n"
         "Leftovers keep for three days in the fridge and reheat well in a low oven.\n", encoding="utf-8")
     [alignment] = align_versions(read_versions([SAMPLES / "vraem.nb.txt", unrelated], [None, None]), encoder)
-    assert alignment.mean_confidence < 0.2
-    assert max(b.confidence for b in alignment.beads) < 0.5
+    links = [b.confidence for b in alignment.beads if not b.is_null]
+    assert alignment.link_confidence < 0.2 and max(links) < 0.5
+
+
+GARDEN = """Spring is the busiest time of the year in a kitchen garden.
+The soil has to be turned over as soon as it is dry enough to crumble in the hand.
+Compost from last autumn goes in first, spread thinly over every bed.
+Early potatoes are planted in shallow trenches, their sprouts pointing upwards.
+Peas follow a week later, sown in double rows along a line of hazel twigs.
+Onion sets need firm ground and should barely show above the surface.
+Carrots are sown thinly, since thinning them later attracts the carrot fly.
+Lettuce can be sown every fortnight so that the harvest never stops.
+Slugs are the gardener's worst enemy on damp evenings in May.
+A ring of crushed eggshells around young plants keeps some of them away.
+Tomatoes stay indoors until the last frost has passed.
+Then they are hardened off for a week on a sheltered terrace.
+Beans climb quickly once the nights are warm.
+Watering is best done early in the morning, straight onto the roots.
+Weeds are easiest to pull after rain, when the soil is soft.
+A layer of straw between the rows keeps the moisture in during dry spells.
+By midsummer the first courgettes are ready, and then there are too many of them.
+Herbs such as thyme and sage ask for little but sun and a poor, stony soil.
+In autumn the beds are cleared, and green manure is sown to cover them over winter.
+The garden rests, and the gardener starts planning for next year.
+"""
+
+
+def test_an_unrelated_text_of_similar_length_gets_low_confidence(encoder, tmp_path, sample_alignments):
+    garden = tmp_path / "garden.en.txt"
+    garden.write_text(GARDEN * 3, encoding="utf-8")  # 60 sentences against the article's 62
+    [alignment] = align_versions(read_versions([SAMPLES / "vraem.nb.txt", garden], [None, None]), encoder)
+    assert alignment.link_confidence < 0.4
+    assert sample_alignments["vraem"].link_confidence > 0.85  # the real translation, for contrast
 
 
 def test_language_comes_from_option_then_suffix_then_detection(tmp_path):
