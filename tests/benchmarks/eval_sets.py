@@ -1,6 +1,6 @@
 """Align every development gold set and print quality, time per stage, encoder calls and peak memory.
 
-    python tests/benchmarks/eval_sets.py [--no-cache]
+    python tests/benchmarks/eval_sets.py [--no-cache] [--sets textberg-dev …]
 
 Sentences are read as the gold segments them (no re-splitting). With the cache (the default) embeddings
 computed by an earlier run are reused, so "encode" shows only what was encoded now; --no-cache encodes
@@ -25,6 +25,7 @@ from common import CACHE, CachedEncoder, gold_sets
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cache", action="store_true", help="encode everything afresh")
+    parser.add_argument("--sets", nargs="*", help="only these sets (default: all)")
     args = parser.parse_args()
     if args.no_cache:
         os.environ["POLYALIGN_BENCH_CACHE"] = str(CACHE) + f"-{os.getpid()}"  # an empty cache of its own
@@ -34,6 +35,8 @@ def main() -> None:
     print(f"{'set':16} {'docs':>4} {'sents':>6} | {'strict P':>8} {'R':>5} {'F1':>5} | {'lax P':>5} {'R':>5} {'F1':>5}"
           f" | {'encode s':>8} {'align s':>7} {'calls/sent':>10}")
     for name, docs in gold_sets().items():
+        if args.sets and name not in args.sets:
+            continue
         counts, sentences, align_seconds = Counts(), 0, 0.0
         calls_before, encode_before = encoder.calls, encoder.seconds
         for doc in docs:
