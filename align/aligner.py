@@ -12,7 +12,10 @@ Three steps, each a banded run of the dynamic programme in ``align.dp``:
 
 A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
 the encoder runs once per sentence. A bead's score is the span cosine minus the mean cosine of the
-neighbouring sentences (a margin: the encoder's floor for unrelated text is high), times a length term.
+neighbouring sentences (a margin: the encoder's floor for unrelated text is high), times a length term,
+plus the share of numbers the spans have in common and, when the sides carry token vectors from the same
+encoder pass, the bead's token coverage (``align.coverage``): whether each side says *all* of what the
+other says, which sentence vectors cannot tell.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import re
 
 import numpy as np
 
+from align.coverage import TokenCoverage, centred_tokens
 from align.dp import Band, Shape, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
 
 
@@ -37,6 +41,8 @@ class AlignerSettings:
     margin: bool = True
     number_weight: float = 0.2  # weight of the numbers two spans share (dates, heights, counts)
     paragraph_penalty: float = 0.0  # subtracted when a span runs across a paragraph start
+    coverage_weight: float = 1.0  # weight of token coverage (see align.coverage); 0 leaves it out
+    coverage_floor: float = 0.4  # token coverage at which a bead neither gains nor loses
     coarse_cells: int = 200_000  # the coarsest level is aligned in full when n × m is at most this
     coarse_radius: int = 8  # band radius, in coarse sentences, when refining a level
     anchor_radius: int = 5  # band radius, in sentences, around the anchors for the final pass
@@ -53,6 +59,7 @@ class Side:
     paragraph_starts: frozenset[int] = frozenset()
     texts: list[str] | None = None  # the sentences, for the numbers they contain
     max_span: int = 4
+    tokens: list[np.ndarray] | None = None  # contextual token vectors per sentence, for token coverage
     spans: dict[int, np.ndarray] = field(init=False, repr=False)
     span_lengths: dict[int, np.ndarray] = field(init=False, repr=False)
     crossings: dict[int, np.ndarray] = field(init=False, repr=False)
@@ -85,7 +92,8 @@ class Side:
         """
         centred = self.vectors - self.vectors.mean(axis=0)
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-        return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span)
+        tokens = centred_tokens(self.tokens) if self.tokens is not None else None
+        return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span, tokens)
 
     def span_numbers(self, start: int, size: int) -> frozenset[str]:
         return frozenset().union(*self.numbers[start:start + size])
@@ -117,10 +125,13 @@ class BeadScorer:
     src: Side
     tgt: Side
     settings: AlignerSettings
+    coverage: TokenCoverage | None = None
 
     def __post_init__(self) -> None:
         total_src, total_tgt = self.src.lengths.sum(), self.tgt.lengths.sum()
         self.length_ratio = float(total_src / total_tgt) if total_tgt > 0 else 1.0
+        if self.coverage is not None:  # tokens in a typical 1-1 bead: its coverage term has weight 1
+            self.typical_tokens = max(self.coverage.src_tokens.mean() + self.coverage.tgt_tokens.mean(), 1.0)
 
     def __call__(self, i: int, shape: Shape, cols: np.ndarray) -> np.ndarray:
         a, b = shape
@@ -151,6 +162,9 @@ class BeadScorer:
         if s.paragraph_penalty:
             crossing = src.crossings[a][i0] | tgt.crossings[b][j0:j0 + count]
             score = score - s.paragraph_penalty * crossing
+        if self.coverage is not None:  # weighted by tokens: it judges how much of the text a bead accounts for
+            f, tokens = self.coverage.f_scores(i0, a, j0, count, b)
+            score = score + s.coverage_weight * (tokens / self.typical_tokens) * (f - s.coverage_floor)
         return score
 
     def _shared_numbers(self, i0: int, a: int, j0: int, count: int, b: int) -> np.ndarray:
@@ -202,7 +216,10 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings()) -
     first = first_pass(src, tgt, settings)
     anchors = confident_anchors(first, src, tgt)
     band = band_between_anchors(anchors, first, n, m, settings)
-    scorer = BeadScorer(src, tgt, settings)
+    coverage = None
+    if settings.coverage_weight and src.tokens is not None and tgt.tokens is not None:
+        coverage = TokenCoverage.build(src.tokens, tgt.tokens, band, settings.max_bead - 1)
+    scorer = BeadScorer(src, tgt, settings, coverage)
     table = score_table(band, bead_shapes(settings.max_bead), scorer, settings.skip)
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)

@@ -2,7 +2,10 @@
 
 Every text is NFC-normalised before encoding (decomposed letters change the default model's tokens),
 and given the prompt its model expects: the default model and other e5 models were trained with a
-``query: `` / ``passage: `` prefix, and a model folder may declare its own prompts.
+``query: `` / ``passage: `` prefix, and a model folder may declare its own prompts. Alignment compares
+like with like, a symmetric task, for which e5's authors prescribe ``query: `` on both sides; measured on
+the development gold it is also the better choice (strict F1 0.882 against 0.872 on textberg-dev, 0.936
+against 0.934 on transread-en-fr).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 # Models whose prefix is part of their training but which may not declare it in their config.
-KNOWN_PREFIXES = {"e5": "passage: "}
+KNOWN_PREFIXES = {"e5": "query: "}
 
 
 def _quiet_libraries() -> None:
@@ -50,8 +53,8 @@ class Encoder:
     @staticmethod
     def _prompt(model, name: str) -> str:
         prompts = getattr(model, "prompts", None) or {}
-        if "passage" in prompts:
-            return prompts["passage"]
+        if "query" in prompts:
+            return prompts["query"]
         default = getattr(model, "default_prompt_name", None)
         if default and default in prompts:
             return prompts[default]
@@ -68,6 +71,38 @@ class Encoder:
                                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The sentence vectors of ``encode`` and, from the same pass, each sentence's contextual token
+        vectors (float16; no prompt, no special tokens), which the aligner's token coverage compares."""
+        self.calls += len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        prepared = [unicodedata.normalize("NFC", t) for t in texts]
+        outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size, output_value=None,
+                                    normalize_embeddings=True, convert_to_numpy=False, show_progress_bar=False)
+        vectors = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs]).astype(np.float32)
+        return vectors, [self._content_tokens(o) for o in outputs]
+
+    def _content_tokens(self, output: dict) -> np.ndarray:
+        ids = output["input_ids"].cpu().numpy()
+        keep = output["attention_mask"].cpu().numpy().astype(bool) & ~np.isin(ids, self._frame_ids)
+        keep[np.flatnonzero(keep)[:self._prompt_tokens]] = False
+        return output["token_embeddings"].float().cpu().numpy()[keep].astype(np.float16)
+
+    @property
+    def _frame_ids(self) -> list[int]:
+        """The tokens a tokenizer wraps every text in (<s>, </s>, [CLS], [SEP], padding), not its words."""
+        tokenizer = self.model.tokenizer
+        names = ("bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id")
+        return [i for i in (getattr(tokenizer, name, None) for name in names) if i is not None]
+
+    @property
+    def _prompt_tokens(self) -> int:
+        if not self.prompt.strip():
+            return 0
+        return len(self.model.tokenizer(self.prompt.rstrip(), add_special_tokens=False)["input_ids"])
+
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        named = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(named())

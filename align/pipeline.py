@@ -102,16 +102,20 @@ def version_names(langs: list[str]) -> list[str]:
     return names
 
 
-def side_of(doc: Document, vectors: np.ndarray) -> Side:
+Embedded = tuple[np.ndarray, list[np.ndarray]]  # sentence vectors and each sentence's token vectors
+
+
+def side_of(doc: Document, embedded: Embedded) -> Side:
     sentences = doc.sentences
+    vectors, tokens = embedded
     return Side(vectors, np.array([len(s.text) for s in sentences], dtype=float), doc.paragraph_starts,
-                texts=[s.text for s in sentences])
+                texts=[s.text for s in sentences], tokens=tokens)
 
 
-def align_pair(source: Document, target: Document, source_vectors: np.ndarray, target_vectors: np.ndarray,
+def align_pair(source: Document, target: Document, source_embedded: Embedded, target_embedded: Embedded,
                *, settings: AlignerSettings, calibration: Calibration, model: str) -> Alignment:
     """The beads between two segmented, embedded versions, each with a calibrated confidence."""
-    found = align(side_of(source, source_vectors), side_of(target, target_vectors), settings)
+    found = align(side_of(source, source_embedded), side_of(target, target_embedded), settings)
     confidences = calibration.confidence(found)
     src, tgt = source.sentences, target.sentences
     beads = [Bead(tuple(src[i].id for i in b.src), tuple(tgt[j].id for j in b.tgt), b.score, float(c))
@@ -124,10 +128,10 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
     """Every version aligned to the first (the pivot); each document is encoded once."""
     settings = settings or AlignerSettings()
     calibration = Calibration.load()
-    vectors = {}
+    embedded = {}
     for doc in docs:
         report(f"encoding {doc.source or doc.name}: {len(doc.sentences)} sentences")
-        vectors[doc.name] = encoder.encode([s.text for s in doc.sentences])
+        embedded[doc.name] = encoder.encode_with_tokens([s.text for s in doc.sentences])
     pivot = docs[0]
-    return [align_pair(pivot, other, vectors[pivot.name], vectors[other.name], settings=settings,
+    return [align_pair(pivot, other, embedded[pivot.name], embedded[other.name], settings=settings,
                        calibration=calibration, model=encoder.name) for other in docs[1:]]

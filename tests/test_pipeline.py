@@ -120,7 +120,7 @@ def test_the_encoder_normalises_and_prompts(encoder):
     composed = unicodedata.normalize("NFC", decomposed)
     vectors = encoder.encode([decomposed, composed])
     assert float(vectors[0] @ vectors[1]) > 0.9999
-    assert encoder.prompt == "passage: "
+    assert encoder.prompt == "query: "  # alignment is symmetric: e5's prefix for symmetric tasks
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
@@ -129,7 +129,7 @@ def test_a_model_folder_brings_its_own_prompt(encoder):
     from align.embed import Encoder
 
     by_folder = Encoder(str(default_model_dir()))
-    assert by_folder.prompt == "passage: "
+    assert by_folder.prompt == "query: "
     texts = ["Sixteen people were killed in two bars."]
     assert float(by_folder.encode(texts)[0] @ encoder.encode(texts)[0]) > 0.9999
 
@@ -137,3 +137,14 @@ def test_a_model_folder_brings_its_own_prompt(encoder):
 def test_calibration_ships_with_the_package():
     calibration = Calibration.load()
     assert calibration.weights.shape == (len(FEATURES),) and calibration.fitted_on
+
+
+def test_token_vectors_come_from_the_same_pass_without_prompt_or_special_tokens(encoder):
+    texts = ["Seksten mennesker ble drept.", "Dieciséis personas fueron asesinadas en dos bares."]
+    calls = encoder.calls
+    vectors, tokens = encoder.encode_with_tokens(texts)
+    assert encoder.calls - calls == len(texts)
+    np.testing.assert_allclose(vectors, encoder.encode(texts), atol=1e-5)
+    for text, found in zip(texts, tokens):
+        words = encoder.model.tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert found.shape == (len(words), encoder.dimension)

@@ -44,6 +44,9 @@ def gold_sets(root: Path = EVAL_ROOT) -> dict[str, list[GoldDocument]]:
     return sets
 
 
+CACHE_FORMAT = "2"  # 2: the query prompt, token vectors kept
+
+
 @dataclass
 class CachedEncoder:
     """The project's Encoder behind a disk cache of whole documents, so that tuning runs re-encode nothing.
@@ -54,26 +57,32 @@ class CachedEncoder:
     seconds: float = 0.0
     _encoder: object = field(default=None, repr=False)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         from align.e5 import DEFAULT_MODEL
 
-        key = hashlib.sha1(("\n".join([self.model or DEFAULT_MODEL, *texts])).encode()).hexdigest()
-        path = CACHE / f"{key}.npy"
+        key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *texts])).encode()).hexdigest()
+        path = CACHE / f"{key}.npz"
         if path.exists():
-            return np.load(path)
+            stored = np.load(path)
+            return stored["vectors"], np.split(stored["tokens"], stored["ends"][:-1])
         if self._encoder is None:
             from align.embed import Encoder
             self._encoder = Encoder(self.model)
         start = time.perf_counter()
-        vectors = self._encoder.encode(texts)
+        vectors, tokens = self._encoder.encode_with_tokens(texts)
         self.seconds += time.perf_counter() - start
         self.calls += len(texts)
         CACHE.mkdir(parents=True, exist_ok=True)
-        np.save(path, vectors)
-        return vectors
+        partial = path.with_suffix(".partial.npz")
+        np.savez(partial, vectors=vectors, tokens=np.vstack(tokens), ends=np.cumsum([len(t) for t in tokens]))
+        partial.replace(path)
+        return vectors, tokens
+
+
+def gold_side(encoder: CachedEncoder, lines: list[str]) -> Side:
+    vectors, tokens = encoder.encode_with_tokens(lines)
+    return Side(vectors, np.array([len(t.strip()) for t in lines], dtype=float), texts=lines, tokens=tokens)
 
 
 def aligned(doc: GoldDocument, encoder, settings: AlignerSettings = AlignerSettings()) -> list[AlignedBead]:
-    sides = [Side(encoder.encode(lines), np.array([len(t.strip()) for t in lines], dtype=float), texts=lines)
-             for lines in (doc.src, doc.tgt)]
-    return align(sides[0], sides[1], settings)
+    return align(gold_side(encoder, doc.src), gold_side(encoder, doc.tgt), settings)

@@ -19,7 +19,7 @@ import numpy as np
 
 from align.aligner import AlignerSettings, Side, align
 from align.evaluate import Counts, score_document
-from common import CACHE, CachedEncoder, gold_sets
+from common import CACHE, CachedEncoder, gold_side, gold_sets
 
 
 def main() -> None:
@@ -40,8 +40,7 @@ def main() -> None:
         counts, sentences, align_seconds = Counts(), 0, 0.0
         calls_before, encode_before = encoder.calls, encoder.seconds
         for doc in docs:
-            sides = [Side(encoder.encode(lines), np.array([len(t.strip()) for t in lines], dtype=float),
-                          texts=lines) for lines in (doc.src, doc.tgt)]
+            sides = [gold_side(encoder, lines) for lines in (doc.src, doc.tgt)]
             start = time.perf_counter()
             beads = align(sides[0], sides[1], AlignerSettings())
             align_seconds += time.perf_counter() - start

@@ -3,7 +3,7 @@
     python tests/benchmarks/scaling.py
 
 The pairs are the transread-en-fr novels concatenated (repeated until long enough), with their cached
-embeddings (run eval_sets.py once first). Each size runs in a fresh process, so peak memory is its own.
+sentence and token vectors (run eval_sets.py once first). Each size runs in a fresh process, so peak memory is its own.
 Encoding is one call per sentence at any length, so only the alignment is measured here; linear growth
 shows as a constant time and memory per sentence.
 """
@@ -24,26 +24,28 @@ def long_pair(size: int):
     from common import CachedEncoder, gold_sets
 
     encoder = CachedEncoder()
-    src, tgt, src_vectors, tgt_vectors = [], [], [], []
+    src, tgt, src_vectors, tgt_vectors, src_tokens, tgt_tokens = [], [], [], [], [], []
     while len(src) < size:
         for doc in gold_sets()["transread-en-fr"]:
             src += doc.src
             tgt += doc.tgt
-            src_vectors.append(encoder.encode(doc.src))
-            tgt_vectors.append(encoder.encode(doc.tgt))
-    ratio = size / len(src)
-    cut = int(len(tgt) * ratio)
-    return src[:size], tgt[:cut], np.vstack(src_vectors)[:size], np.vstack(tgt_vectors)[:cut]
+            for lines, vectors, tokens in ((doc.src, src_vectors, src_tokens), (doc.tgt, tgt_vectors, tgt_tokens)):
+                v, t = encoder.encode_with_tokens(lines)
+                vectors.append(v)
+                tokens += t
+    cut = int(len(tgt) * size / len(src))
+    return (src[:size], tgt[:cut], np.vstack(src_vectors)[:size], np.vstack(tgt_vectors)[:cut],
+            src_tokens[:size], tgt_tokens[:cut])
 
 
 def measure(size: int) -> dict:
     from align.aligner import AlignerSettings, Side, align
 
-    src, tgt, sv, tv = long_pair(size)
+    src, tgt, sv, tv, st, tt = long_pair(size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    beads = align(Side(sv, np.array([len(t) for t in src], float), texts=src),
-                  Side(tv, np.array([len(t) for t in tgt], float), texts=tgt), AlignerSettings())
+    beads = align(Side(sv, np.array([len(t) for t in src], float), texts=src, tokens=st),
+                  Side(tv, np.array([len(t) for t in tgt], float), texts=tgt, tokens=tt), AlignerSettings())
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"sentences": len(src) + len(tgt), "beads": len(beads), "seconds": seconds,
