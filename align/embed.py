@@ -71,9 +71,10 @@ class Encoder:
                                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
-    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """The sentence vectors of ``encode`` and, from the same pass, each sentence's contextual token
-        vectors (float16; no prompt, no special tokens), which the aligner's token coverage compares."""
+        vectors (float16; no prompt, no special tokens), which the aligner's token coverage compares.
+        None instead of the tokens for a model that has none (static word-embedding models)."""
         self.calls += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
@@ -81,6 +82,8 @@ class Encoder:
         outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size, output_value=None,
                                     normalize_embeddings=True, convert_to_numpy=False, show_progress_bar=False)
         vectors = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs]).astype(np.float32)
+        if any("token_embeddings" not in o or "input_ids" not in o for o in outputs):
+            return vectors, None
         return vectors, [self._content_tokens(o) for o in outputs]
 
     def _content_tokens(self, output: dict) -> np.ndarray:

@@ -102,7 +102,7 @@ def version_names(langs: list[str]) -> list[str]:
     return names
 
 
-Embedded = tuple[np.ndarray, list[np.ndarray]]  # sentence vectors and each sentence's token vectors
+Embedded = tuple[np.ndarray, list[np.ndarray] | None]  # sentence vectors and each sentence's token vectors
 
 
 def side_of(doc: Document, embedded: Embedded) -> Side:

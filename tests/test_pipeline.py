@@ -148,3 +148,14 @@ def test_token_vectors_come_from_the_same_pass_without_prompt_or_special_tokens(
     for text, found in zip(texts, tokens):
         words = encoder.model.tokenizer(text, add_special_tokens=False)["input_ids"]
         assert found.shape == (len(words), encoder.dimension)
+
+
+def test_a_model_without_token_vectors_still_gives_sentence_vectors(encoder, monkeypatch):
+    real = encoder.model.encode
+
+    def sentence_only(*args, **kwargs):  # what a static word-embedding model returns
+        return [{"sentence_embedding": o["sentence_embedding"]} for o in real(*args, **kwargs)]
+
+    monkeypatch.setattr(encoder.model, "encode", sentence_only)
+    vectors, tokens = encoder.encode_with_tokens(["Seksten mennesker ble drept."])
+    assert tokens is None and vectors.shape == (1, encoder.dimension)
