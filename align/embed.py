@@ -18,6 +18,7 @@ import numpy as np
 
 # Models whose prefix is part of their training but which may not declare it in their config.
 KNOWN_PREFIXES = {"e5": "query: "}
+TOKEN_CHUNK = 512  # sentences per encoder call when token vectors are kept
 
 
 def _quiet_libraries() -> None:
@@ -78,13 +79,18 @@ class Encoder:
         self.calls += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
-        prepared = [unicodedata.normalize("NFC", t) for t in texts]
-        outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size, output_value=None,
-                                    normalize_embeddings=True, convert_to_numpy=False, show_progress_bar=False)
-        vectors = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs]).astype(np.float32)
-        if any("token_embeddings" not in o or "input_ids" not in o for o in outputs):
-            return vectors, None
-        return vectors, [self._content_tokens(o) for o in outputs]
+        vectors, tokens = [], []
+        for start in range(0, len(texts), TOKEN_CHUNK):  # float32 token tensors of a whole book would not fit
+            prepared = [unicodedata.normalize("NFC", t) for t in texts[start:start + TOKEN_CHUNK]]
+            outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size,
+                                        output_value=None, normalize_embeddings=True, convert_to_numpy=False,
+                                        show_progress_bar=False)
+            vectors += [o["sentence_embedding"].float().cpu().numpy() for o in outputs]
+            if tokens is not None and all("token_embeddings" in o and "input_ids" in o for o in outputs):
+                tokens += [self._content_tokens(o) for o in outputs]
+            else:
+                tokens = None
+        return np.stack(vectors).astype(np.float32), tokens
 
     def _content_tokens(self, output: dict) -> np.ndarray:
         ids = output["input_ids"].cpu().numpy()

@@ -159,3 +159,16 @@ def test_a_model_without_token_vectors_still_gives_sentence_vectors(encoder, mon
     monkeypatch.setattr(encoder.model, "encode", sentence_only)
     vectors, tokens = encoder.encode_with_tokens(["Seksten mennesker ble drept."])
     assert tokens is None and vectors.shape == (1, encoder.dimension)
+
+
+def test_token_vectors_are_the_same_when_encoded_in_chunks(encoder, monkeypatch):
+    import align.embed
+
+    texts = ["Seksten mennesker ble drept.", "Dieciséis personas.", "Sixteen people.", "Hei.", "Adiós."]
+    whole_vectors, whole_tokens = encoder.encode_with_tokens(texts)
+    monkeypatch.setattr(align.embed, "TOKEN_CHUNK", 2)
+    vectors, tokens = encoder.encode_with_tokens(texts)
+    np.testing.assert_allclose(vectors, whole_vectors, atol=1e-5)
+    assert [t.shape for t in tokens] == [t.shape for t in whole_tokens]
+    for a, b in zip(tokens, whole_tokens):
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), atol=2e-2)
