@@ -57,14 +57,15 @@ class CachedEncoder:
     seconds: float = 0.0
     _encoder: object = field(default=None, repr=False)
 
-    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
         from align.e5 import DEFAULT_MODEL
 
         key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *texts])).encode()).hexdigest()
         path = CACHE / f"{key}.npz"
         if path.exists():
             stored = np.load(path)
-            return stored["vectors"], np.split(stored["tokens"], stored["ends"][:-1])
+            tokens = np.split(stored["tokens"], stored["ends"][:-1]) if "tokens" in stored else None
+            return stored["vectors"], tokens
         if self._encoder is None:
             from align.embed import Encoder
             self._encoder = Encoder(self.model)
@@ -74,7 +75,10 @@ class CachedEncoder:
         self.calls += len(texts)
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
-        np.savez(partial, vectors=vectors, tokens=np.vstack(tokens), ends=np.cumsum([len(t) for t in tokens]))
+        if tokens is None:  # a model without token vectors
+            np.savez(partial, vectors=vectors)
+        else:
+            np.savez(partial, vectors=vectors, tokens=np.vstack(tokens), ends=np.cumsum([len(t) for t in tokens]))
         partial.replace(path)
         return vectors, tokens
 

@@ -15,9 +15,7 @@ import os
 import resource
 import time
 
-import numpy as np
-
-from align.aligner import AlignerSettings, Side, align
+from align.aligner import AlignerSettings, align
 from align.evaluate import Counts, score_document
 from common import CACHE, CachedEncoder, gold_side, gold_sets
 
@@ -52,7 +50,7 @@ def main() -> None:
               f"{s.strict.f1:5.3f} | {s.lax.precision:5.3f} {s.lax.recall:5.3f} {s.lax.f1:5.3f} | "
               f"{encoder.seconds - encode_before:8.1f} {align_seconds:7.1f} {calls:10.2f}")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
-          "(the process, model included)")
+          "(the process; the model counts only when something was encoded)")
 
 
 if __name__ == "__main__":
