@@ -123,3 +123,18 @@ def test_failed_json_leaves_nothing(tmp_path: Path, alignments: list[Alignment],
 
     monkeypatch.setattr(formats.json, "dump", dump_half)
     _leaves_nothing(tmp_path, write_json, alignments)
+
+
+def test_outputs_get_the_mode_of_any_new_file(tmp_path):
+    import os
+    import stat
+
+    from align.atomic import atomic_write
+
+    previous = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "out.xml") as handle:
+            handle.write("<x/>")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.xml").stat().st_mode) == 0o644  # readable by the archive, not 0600
