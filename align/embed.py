@@ -80,6 +80,7 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         vectors, tokens = [], []
+        frame, prompt_tokens = self._frame_ids, self._prompt_tokens
         for start in range(0, len(texts), TOKEN_CHUNK):  # float32 token tensors of a whole book would not fit
             prepared = [unicodedata.normalize("NFC", t) for t in texts[start:start + TOKEN_CHUNK]]
             outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size,
@@ -87,16 +88,10 @@ class Encoder:
                                         show_progress_bar=False)
             vectors += [o["sentence_embedding"].float().cpu().numpy() for o in outputs]
             if tokens is not None and all("token_embeddings" in o and "input_ids" in o for o in outputs):
-                tokens += [self._content_tokens(o) for o in outputs]
+                tokens += [_content_tokens(o, frame, prompt_tokens) for o in outputs]
             else:
                 tokens = None
         return np.stack(vectors).astype(np.float32), tokens
-
-    def _content_tokens(self, output: dict) -> np.ndarray:
-        ids = output["input_ids"].cpu().numpy()
-        keep = output["attention_mask"].cpu().numpy().astype(bool) & ~np.isin(ids, self._frame_ids)
-        keep[np.flatnonzero(keep)[:self._prompt_tokens]] = False
-        return output["token_embeddings"].float().cpu().numpy()[keep].astype(np.float16)
 
     @property
     def _frame_ids(self) -> list[int]:
@@ -115,3 +110,11 @@ class Encoder:
     def dimension(self) -> int:
         named = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(named())
+
+
+def _content_tokens(output: dict, frame_ids: list[int], prompt_tokens: int) -> np.ndarray:
+    """One sentence's token vectors without the tokens that frame every text or spell the prompt."""
+    ids = output["input_ids"].cpu().numpy()
+    keep = output["attention_mask"].cpu().numpy().astype(bool) & ~np.isin(ids, frame_ids)
+    keep[np.flatnonzero(keep)[:prompt_tokens]] = False
+    return output["token_embeddings"].float().cpu().numpy()[keep].astype(np.float16)
