@@ -39,33 +39,31 @@ def inputs(folder: Path) -> list[tuple[str, list[Path], list[str], bool]]:
 
 
 def timed(name: str, files: list[Path], langs: list[str], presplit: bool, encoder, out: Path) -> dict[str, float]:
+    """Seconds per stage over all pairs of one input, plus its sentence count and encoder calls."""
     from tei.validate import validate
     from tei.writer import write_tei
 
-    seconds = dict.fromkeys(STAGES, 0.0)
+    row = dict.fromkeys((*STAGES, "sentences", "calls"), 0.0)
     for k in range(0, len(files), 2):  # one pair at a time, as the CLI would be called
         clock = time.perf_counter()
         docs = read_versions(files[k:k + 2], langs, presplit=presplit)
-        seconds["segment"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        calls = encoder.calls
+        row["segment"] += time.perf_counter() - clock
+        clock, encoding, calls = time.perf_counter(), encoder.seconds, encoder.calls
         alignments = align_versions(docs, encoder)
-        total = time.perf_counter() - clock
-        seconds["align"] += total  # encoding included; main() moves the encoder's share to "encode"
-        seconds.setdefault("sentences", 0.0)
-        seconds["sentences"] += sum(len(d.sentences) for d in docs)
-        seconds.setdefault("calls", 0.0)
-        seconds["calls"] += encoder.calls - calls
+        row["encode"] += encoder.seconds - encoding
+        row["align"] += time.perf_counter() - clock - (encoder.seconds - encoding)
+        row["calls"] += encoder.calls - calls
+        row["sentences"] += sum(len(d.sentences) for d in docs)
         clock = time.perf_counter()
         path = out / f"{name.replace(' ', '_')}.{k}.xml"
         write_tei(alignments, path)
-        seconds["write TEI"] += time.perf_counter() - clock
+        row["write TEI"] += time.perf_counter() - clock
         clock = time.perf_counter()
         problems = validate(path)
-        seconds["validate"] += time.perf_counter() - clock
+        row["validate"] += time.perf_counter() - clock
         if problems:
             raise SystemExit(f"{path}: does not validate: {problems[0]}")
-    return seconds
+    return row
 
 
 class TimedEncoder:
@@ -100,13 +98,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, files, langs, presplit in inputs(folder):
-            before = encoder.seconds
-            seconds = timed(name, files, langs, presplit, encoder, folder)
-            seconds["encode"] = encoder.seconds - before
-            seconds["align"] -= seconds["encode"]
-            print(f"{name:16} {int(seconds['sentences']):6d} | " + " ".join(f"{seconds[s]:9.2f}" for s in STAGES)
-                  + f" | {seconds['calls'] / seconds['sentences']:10.2f}")
-
+            row = timed(name, files, langs, presplit, encoder, folder)
+            print(f"{name:16} {int(row['sentences']):6d} | " + " ".join(f"{row[s]:9.2f}" for s in STAGES)
+                  + f" | {row['calls'] / row['sentences']:10.2f}")
 
 if __name__ == "__main__":
     main()
