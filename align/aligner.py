@@ -11,11 +11,16 @@ Three steps, each a banded run of the dynamic programme in ``align.dp``:
    band spanning the anchors, so that an error of step 1 between two anchors can still be undone.
 
 A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
-the encoder runs once per sentence. A bead's score is the span cosine minus the mean cosine of the
-neighbouring sentences (a margin: the encoder's floor for unrelated text is high), times a length term,
-plus the share of numbers the spans have in common and, when the sides carry token vectors from the same
-encoder pass, the bead's token coverage (``align.coverage``): whether each side says *all* of what the
-other says, which sentence vectors cannot tell.
+the encoder runs once per sentence. A bead's score is the span cosine minus part of the mean cosine of
+the neighbouring sentences (a margin), times a length term, plus the share of numbers the spans have in
+common and, when the sides carry token vectors from the same encoder pass, the bead's token coverage
+(``align.coverage``): whether each side says *all* of what the other says, which sentence vectors cannot
+tell.
+
+The margin is only a share (``margin_weight``) because it leans towards merging: a bead that swallows a
+neighbour also moves its margin away from that neighbour. At full weight it was the only thing that
+joined sentences whose content crosses a boundary; coverage now judges that directly, and the lighter
+margin stops splitting true 1-1 beads of short, look-alike sentences (dialogue) into merged ones.
 """
 from __future__ import annotations
 
@@ -36,13 +41,13 @@ NUMBER = re.compile(r"\d+")
 @dataclass(frozen=True)
 class AlignerSettings:
     max_bead: int = 5  # sentences in one bead, both sides together
-    skip: float = -0.1  # score of a 1-0 or 0-1 bead
+    skip: float = -0.15  # score of a 1-0 or 0-1 bead
     length_weight: float = 1.0  # 0 ignores lengths
-    margin: bool = True
+    margin_weight: float = 0.3  # share of the neighbours' mean cosine subtracted; 0 leaves the margin out
     number_weight: float = 0.2  # weight of the numbers two spans share (dates, heights, counts)
     paragraph_penalty: float = 0.0  # subtracted when a span runs across a paragraph start
-    coverage_weight: float = 1.0  # weight of token coverage (see align.coverage); 0 leaves it out
-    coverage_floor: float = 0.4  # token coverage at which a bead neither gains nor loses
+    coverage_weight: float = 2.5  # weight of token coverage (see align.coverage); 0 leaves it out
+    coverage_floor: float = 0.35  # token coverage at which a bead neither gains nor loses
     coarse_cells: int = 200_000  # the coarsest level is aligned in full when n × m is at most this
     coarse_radius: int = 8  # band radius, in coarse sentences, when refining a level
     anchor_radius: int = 5  # band radius, in sentences, around the anchors for the final pass
@@ -150,8 +155,8 @@ class BeadScorer:
         S = src.spans[a][i0]
         T = tgt.spans[b][j0:j0 + count]
         score = T @ S
-        if s.margin:
-            score = score - self._neighbour_mean(S, T, i0, a, j0, count, b)
+        if s.margin_weight:
+            score = score - s.margin_weight * self._neighbour_mean(S, T, i0, a, j0, count, b)
         if s.length_weight:
             ls = src.span_lengths[a][i0]
             lt = tgt.span_lengths[b][j0:j0 + count] * self.length_ratio
