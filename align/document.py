@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Document:
     name: str = ""
     source: str | None = None  # the file it came from, for messages and headers
     metadata: dict[str, str] = field(default_factory=dict)
+    # A document read from TEI keeps its member ``TEI`` element (an lxml element whose ``s`` carry the
+    # sentence ids), so that ``tei/`` writes its markup back untouched. Nothing outside ``tei/`` reads it.
+    markup: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -7,6 +7,7 @@ review status, who and when) lives on the link, so the texts stay untouched by t
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from datetime import datetime, timezone
@@ -183,6 +184,11 @@ def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str,
 
 
 def _member(root: etree._Element, doc: Document, title: str) -> None:
+    if doc.markup is not None:  # read from TEI: its header and markup go back as they came
+        tei = copy.deepcopy(doc.markup)
+        tei.set(XML_LANG, doc.lang)
+        root.append(tei)
+        return
     tei = _el(root, "TEI", xml_lang=doc.lang)
     _, file_desc = _header(tei, f"{title}: {doc.name} ({LANGUAGE_NAMES.get(doc.lang, doc.lang)})")
     _source_bibl(_el(file_desc, "sourceDesc"), doc)
@@ -229,7 +235,20 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None,
 def write_tei(alignments: list[Alignment], path: str | os.PathLike, *, title: str | None = None) -> None:
     """Write the parallel TEI corpus to ``path`` atomically (all or nothing)."""
     root = build_tei(alignments, title=title)
-    etree.indent(root, space="  ")
+    _indent(root, kept=[doc.markup is not None for doc in _documents(alignments)])
     with atomic_write(path, "wb") as handle:
         handle.write(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
         handle.write(b"\n")
+
+
+def _indent(root: etree._Element, kept: list[bool]) -> None:
+    """Indent what polyalign made; leave the members read from TEI (the last ``len(kept)`` children)
+    as they came, since re-indenting mixed content would change the whitespace between inline elements."""
+    children = list(root)
+    members = dict(zip(children[len(children) - len(kept):], kept))
+    root.text = "\n  "
+    for child in children:
+        if not members.get(child, False):
+            etree.indent(child, space="  ", level=1)
+        child.tail = "\n  "
+    children[-1].tail = "\n"
