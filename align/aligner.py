@@ -100,6 +100,13 @@ class Side:
         tokens = centred_tokens(self.tokens) if self.tokens is not None else None
         return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span, tokens)
 
+    def slice(self, start: int, stop: int) -> "Side":
+        """Sentences ``start`` to ``stop`` as a side of their own (vectors as they are, not centred again)."""
+        return Side(self.vectors[start:stop], self.lengths[start:stop],
+                    frozenset(p - start for p in self.paragraph_starts if start <= p < stop),
+                    self.texts[start:stop] if self.texts is not None else None, self.max_span,
+                    self.tokens[start:stop] if self.tokens is not None else None)
+
     def span_numbers(self, start: int, size: int) -> frozenset[str]:
         return frozenset().union(*self.numbers[start:start + size])
 
@@ -211,13 +218,19 @@ class AlignedBead(NamedTuple):
     posterior: float = 0.0  # probability of the bead among all paths in the band
 
 
-def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings()) -> list[AlignedBead]:
-    """The monotone bead sequence covering both sides, with each bead's score."""
+def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *,
+          centre: bool = True) -> list[AlignedBead]:
+    """The monotone bead sequence covering both sides, with each bead's score.
+
+    ``centre=False`` is for sides that are stretches of texts already centred as a whole (``align_around``):
+    a stretch's own mean would be a poor estimate of the text's common direction.
+    """
     n, m = len(src), len(tgt)
     if n == 0 or m == 0:
         return [AlignedBead((i,), (), settings.skip) for i in range(n)] + \
                [AlignedBead((), (j,), settings.skip) for j in range(m)]
-    src, tgt = src.centred(), tgt.centred()
+    if centre:
+        src, tgt = src.centred(), tgt.centred()
     first = first_pass(src, tgt, settings)
     anchors = confident_anchors(first, src, tgt)
     band = band_between_anchors(anchors, first, n, m, settings)
@@ -229,6 +242,29 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings()) -
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)
     return [bead._replace(posterior=float(p)) for bead, p in zip(_beads_from_path(path, scorer, settings), chance)]
+
+
+Span = tuple[int, int]  # half-open range of sentence positions
+
+
+def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
+                 settings: AlignerSettings = AlignerSettings()) -> list[AlignedBead]:
+    """Beads covering both sides in which the ``kept`` beads (source and target ranges, in order, e.g. links a
+    reviewer confirmed) stay exactly as they are; the aligner runs only on the stretches between them.
+
+    Kept beads come back with posterior 1 and no score of their own (NaN): they are a person's decision.
+    """
+    src, tgt = src.centred(), tgt.centred()
+    beads, i, j = [], 0, 0
+    for (i0, i1), (j0, j1) in [*kept, ((len(src), len(src)), (len(tgt), len(tgt)))]:
+        if i0 < i or j0 < j or i1 < i0 or j1 < j0:
+            raise ValueError(f"kept beads cross or overlap at source {i0}, target {j0}")
+        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False) if (i0 > i or j0 > j) else []
+        beads += [b._replace(src=tuple(k + i for k in b.src), tgt=tuple(k + j for k in b.tgt)) for b in stretch]
+        if i1 > i0 or j1 > j0:
+            beads.append(AlignedBead(tuple(range(i0, i1)), tuple(range(j0, j1)), float("nan"), 1.0))
+        i, j = i1, j1
+    return beads
 
 
 def first_pass(src: Side, tgt: Side, settings: AlignerSettings) -> list[tuple[int, int]]:

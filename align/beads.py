@@ -22,9 +22,11 @@ class Status(str, Enum):
 class Bead:
     source: tuple[str, ...]  # sentence ids in the pivot document
     target: tuple[str, ...]  # sentence ids in the other version
-    score: float
+    score: float | None  # the aligner's raw score; None when read back from TEI, which keeps only the confidence
     confidence: float
     status: Status = Status.AUTO
+    resp: str = ""  # who made or last judged it (an xml:id, e.g. a reviewer); "" is the aligner
+    change: str = ""  # the run or review round that did (a revision id, e.g. "rv2"); "" is the current run
 
     @property
     def shape(self) -> str:

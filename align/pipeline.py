@@ -6,15 +6,15 @@ next through the plain types of ``align.document`` and ``align.beads``.
 from __future__ import annotations
 
 import codecs
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from align import languages
-from align.aligner import AlignerSettings, Side, align
-from align.beads import Alignment, Bead
+from align.aligner import AlignerSettings, Side, align, align_around
+from align.beads import Alignment, Bead, Status
 from align.confidence import Calibration
 from align.document import Document
 from align.embed import Encoder
@@ -76,13 +76,59 @@ def resolve_language(path: str | Path, text: str, given: str | None) -> str:
     return languages.normalise_code(code)
 
 
+@dataclass
+class Versions:
+    """What ``align`` starts from: the documents (the pivot first) and, when the first file is a parallel TEI
+    that polyalign wrote, what it already knew."""
+
+    documents: list[Document]
+    earlier: dict[str, Alignment] = field(default_factory=dict)  # other version's name → its earlier alignment
+    header: Any = None  # that TEI's corpus header, carried into the next write (see tei.writer.build_tei)
+
+
 def read_versions(paths: list[str | Path], langs: list[str | None], *, presplit: bool = False,
                   paragraphs: str = "auto") -> list[Document]:
     """The files as segmented Documents, in order; the first is the pivot."""
-    texts = [read_text(path) for path in paths]
-    codes = [resolve_language(path, text, lang) for path, text, lang in zip(paths, texts, langs)]
-    return [_segmented(path, text, code, name, presplit, paragraphs)
-            for path, text, code, name in zip(paths, texts, codes, version_names(codes))]
+    return read_inputs(paths, langs, presplit=presplit, paragraphs=paragraphs).documents
+
+
+def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: bool = False,
+                paragraphs: str = "auto") -> Versions:
+    """The files as segmented Documents, in order; the first is the pivot.
+
+    The first file may be a TEI corpus polyalign wrote: its versions come first, in its order, and its
+    alignments are kept as ``earlier`` (for the links a reviewer confirmed). Other files are plain text,
+    or TEI documents from elsewhere, whose markup is kept and only gains ``s`` elements.
+    """
+    from tei.reader import CorpusError, is_parallel_corpus, read_corpus
+
+    versions = Versions([])
+    if paths and is_parallel_corpus(paths[0]):
+        try:
+            corpus = read_corpus(paths[0])
+        except CorpusError as err:
+            raise InputError(paths[0], str(err)) from None
+        versions = Versions(corpus.documents, {a.target.name: a for a in corpus.alignments}, corpus.header)
+        paths, langs = paths[1:], langs[1:]
+    taken = [d.name for d in versions.documents]
+    for path, lang in zip(paths, langs):
+        if is_parallel_corpus(path):
+            raise InputError(path, "is a polyalign TEI corpus; only the first file may be one (it holds the pivot)")
+        versions.documents.append(_read_version(path, lang, taken, presplit, paragraphs))
+        taken.append(versions.documents[-1].name)
+    return versions
+
+
+def _read_version(path: str | Path, lang: str | None, taken: list[str], presplit: bool,
+                  paragraphs: str) -> Document:
+    from tei.reader import TEI, root_tag
+
+    if root_tag(path) == f"{TEI}TEI":  # a TEI document from elsewhere: keep its markup, add s elements
+        from tei.ingest import read_tei_document
+        return read_tei_document(path, lang, lambda code: version_names([*taken, code])[-1])
+    text = read_text(path)
+    code = resolve_language(path, text, lang)
+    return _segmented(path, text, code, version_names([*taken, code])[-1], presplit, paragraphs)
 
 
 def _segmented(path, text: str, lang: str, name: str, presplit: bool, paragraphs: str) -> Document:
@@ -94,11 +140,13 @@ def _segmented(path, text: str, lang: str, name: str, presplit: bool, paragraphs
 
 def version_names(langs: list[str]) -> list[str]:
     """Id prefixes for the versions: the language code, numbered when two versions share it (en, en2)."""
-    seen: dict[str, int] = {}
-    names = []
+    names: list[str] = []
     for lang in langs:
-        seen[lang] = seen.get(lang, 0) + 1
-        names.append(lang if seen[lang] == 1 else f"{lang}{seen[lang]}")
+        name, number = lang, 1
+        while name in names:
+            number += 1
+            name = f"{lang}{number}"
+        names.append(name)
     return names
 
 
@@ -113,19 +161,50 @@ def side_of(doc: Document, embedded: Embedded) -> Side:
 
 
 def align_pair(source: Document, target: Document, source_embedded: Embedded, target_embedded: Embedded,
-               *, settings: AlignerSettings, calibration: Calibration, model: str) -> Alignment:
-    """The beads between two segmented, embedded versions, each with a calibrated confidence."""
-    found = align(side_of(source, source_embedded), side_of(target, target_embedded), settings)
+               *, settings: AlignerSettings, calibration: Calibration, model: str,
+               earlier: Alignment | None = None) -> Alignment:
+    """The beads between two segmented, embedded versions, each with a calibrated confidence.
+
+    With an ``earlier`` alignment of the same two documents, its confirmed beads are kept exactly as they
+    are and the aligner runs between them; a bead a reviewer rejected keeps its verdict if the aligner
+    makes it again.
+    """
+    src_side, tgt_side = side_of(source, source_embedded), side_of(target, target_embedded)
+    kept = [(bead, ranges) for bead, ranges in _bead_ranges(earlier) if bead.status is Status.CONFIRMED] \
+        if earlier else []
+    if kept:
+        found = align_around(src_side, tgt_side, [ranges for _, ranges in kept], settings)
+    else:
+        found = align(src_side, tgt_side, settings)
     confidences = calibration.confidence(found)
+    judged = {(b.source, b.target): b for b in earlier.beads if b.status is not Status.AUTO} if earlier else {}
     src, tgt = source.sentences, target.sentences
-    beads = [Bead(tuple(src[i].id for i in b.src), tuple(tgt[j].id for j in b.tgt), b.score, float(c))
-             for b, c in zip(found, confidences)]
+    beads = []
+    for b, confidence in zip(found, confidences):
+        ids = (tuple(src[i].id for i in b.src), tuple(tgt[j].id for j in b.tgt))
+        beads.append(judged[ids] if ids in judged else Bead(*ids, b.score, float(confidence)))
     return Alignment(source, target, beads, model=model, settings=asdict(settings))
 
 
+def _bead_ranges(alignment: Alignment) -> list[tuple[Bead, tuple[tuple[int, int], tuple[int, int]]]]:
+    """Each bead with its sentence positions as half-open ranges; the empty side of a null bead sits where
+    the beads before it end."""
+    si, ti = alignment.source.index, alignment.target.index
+    out, i, j = [], 0, 0
+    for bead in alignment.beads:
+        i0, i1 = (si[bead.source[0]], si[bead.source[-1]] + 1) if bead.source else (i, i)
+        j0, j1 = (ti[bead.target[0]], ti[bead.target[-1]] + 1) if bead.target else (j, j)
+        out.append((bead, ((i0, i1), (j0, j1))))
+        i, j = max(i, i1), max(j, j1)
+    return out
+
+
 def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerSettings | None = None,
+                   earlier: dict[str, Alignment] | None = None,
                    report: Callable[[str], None] = lambda _: None) -> list[Alignment]:
-    """Every version aligned to the first (the pivot); each document is encoded once."""
+    """Every version aligned to the first (the pivot); each document is encoded once. ``earlier`` holds
+    alignments read back from TEI, by the other version's name: their confirmed beads are kept."""
+    earlier = earlier or {}
     settings = settings or AlignerSettings()
     calibration = Calibration.load()
     embedded = {}
@@ -134,4 +213,5 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
         embedded[doc.name] = encoder.encode_with_tokens([s.text for s in doc.sentences])
     pivot = docs[0]
     return [align_pair(pivot, other, embedded[pivot.name], embedded[other.name], settings=settings,
-                       calibration=calibration, model=encoder.name) for other in docs[1:]]
+                       calibration=calibration, model=encoder.name, earlier=earlier.get(other.name))
+            for other in docs[1:]]

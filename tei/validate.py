@@ -17,6 +17,7 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / "tei_all.rng"
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # attribute → the elements its #id pointers may name
 POINTER_KINDS = {
@@ -64,9 +65,73 @@ Problem = tuple[int, str, str]  # (line, rule, message)
 def _reference_problems(root: etree._Element) -> list[Problem]:
     """What tei_all lets through: dangling pointers, one-sided links, bad @cert, sentences claimed twice."""
     ids = {el.get(XML_ID): el for el in root.iter(etree.Element) if el.get(XML_ID)}
-    problems = _declaration_problems(root, ids)
+    problems = _header_problems(root) + _declaration_problems(root, ids) + _sentence_id_problems(root)
+    order = {el.get(XML_ID): k for k, el in enumerate(root.iter(f"{TEI}s"))}
     for group in root.iter(f"{TEI}linkGrp"):
         problems += _link_group_problems(group, ids)
+        if group.get("type") == "alignment":
+            problems += _order_problems(group, ids, order)
+    return problems
+
+
+def _sentence_id_problems(root: etree._Element) -> list[Problem]:
+    """Every s of a member TEI has an id prefixed with the member's name (its xml:id, else its xml:lang),
+    which is how a link's targets are told apart by version."""
+    problems = []
+    for member in root.iter(f"{TEI}TEI"):
+        name = member.get(XML_ID) or member.get(XML_LANG)
+        for s in member.iter(f"{TEI}s"):
+            sid = s.get(XML_ID)
+            if sid is None or (name and not sid.startswith(f"{name}.")):
+                problems.append((s.sourceline or 0, "s-id", f"s {sid!r} needs an xml:id starting {name + '.'!r}"))
+    return problems
+
+
+def _order_problems(group: etree._Element, ids: dict[str, etree._Element], order: dict[str, int]) -> list[Problem]:
+    """Links and unaligned ptrs follow both texts in order: no bead goes back to a sentence before one an
+    earlier bead took (polyalign's alignments are monotone; a crossing means a hand edit went wrong)."""
+    problems, last = [], {}
+    for el in group:
+        if _local(el.tag) not in ("link", "ptr") or (_local(el.tag) == "ptr" and el.get("type") != "unaligned"):
+            continue
+        by_version: dict[str, list[int]] = {}
+        for sentence in _sentences_of(el, ids):
+            by_version.setdefault(sentence.split(".")[0], []).append(order[sentence])
+        for version, positions in by_version.items():
+            if min(positions) < last.get(version, -1):
+                problems.append((el.sourceline or 0, "links-order",
+                                 f"{_local(el.tag)} {el.get(XML_ID)!r} goes back in {version!r}: an earlier link "
+                                 "already holds a later sentence"))
+            last[version] = max(last.get(version, -1), max(positions))
+    return problems
+
+
+def _sentences_of(el: etree._Element, ids: dict[str, etree._Element]) -> list[str]:
+    """The s ids a link or ptr points at, through ptr groups; dangling targets are reported elsewhere."""
+    found = []
+    for token in el.get("target", "").split():
+        target = ids.get(token[1:]) if token.startswith("#") else None
+        if target is None:
+            continue
+        if _local(target.tag) == "s":
+            found.append(token[1:])
+        elif _local(target.tag) == "ptr" and target is not el:  # a group: one level, its targets are sentences
+            found += [t[1:] for t in target.get("target", "").split() if _local(ids.get(t[1:], el).tag) == "s"]
+    return found
+
+
+REQUIRED_HEADER = ("fileDesc/titleStmt/title", "fileDesc/publicationStmt", "fileDesc/sourceDesc")
+
+
+def _header_problems(root: etree._Element) -> list[Problem]:
+    """What an archive needs in every header, said plainly (RELAX NG's message names the wrong element)."""
+    problems = []
+    for header in root.iter(f"{TEI}teiHeader"):
+        for path in REQUIRED_HEADER:
+            if header.find("/".join(f"{TEI}{step}" for step in path.split("/"))) is None:
+                owner = header.getparent()
+                name = owner.get(XML_ID) or owner.get(XML_LANG) or _local(owner.tag)
+                problems.append((header.sourceline or 0, "header", f"the teiHeader of {name!r} lacks {path}"))
     return problems
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 
@@ -23,8 +24,7 @@ TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-RESP = "#polyalign"  # the respStmt of the aligner
-CHANGE = "#rv1"  # the revisionDesc entry of the automatic run
+ALIGNER = "polyalign"  # xml:id of the aligner's respStmt
 
 # Conservative NCName: a letter or underscore, then letters, digits, '.', '-', '_'.
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*\Z")
@@ -108,35 +108,80 @@ def _cert(confidence: float) -> str:
     return f"{confidence:.4f}"
 
 
-def _header(parent: etree._Element, title: str) -> tuple[etree._Element, etree._Element]:
+def _header(parent: etree._Element, title: str, authors: list[str]) -> tuple[etree._Element, etree._Element]:
     """teiHeader with titleStmt and publicationStmt; returns (header, fileDesc) for the rest."""
     header = _el(parent, "teiHeader")
     file_desc = _el(header, "fileDesc")
-    _el(_el(file_desc, "titleStmt"), "title", title)
+    title_stmt = _el(file_desc, "titleStmt")
+    _el(title_stmt, "title", title)
+    for author in authors:
+        _el(title_stmt, "author", author)
     _el(_el(file_desc, "publicationStmt"), "p", "Unpublished output of polyalign.")
     return header, file_desc
+
+
+def _authors(metadata: dict[str, str]) -> list[str]:
+    """``author`` may name several people, separated by semicolons."""
+    return [a.strip() for a in metadata.get("author", "").split(";") if a.strip()]
 
 
 def _source_bibl(parent: etree._Element, doc: Document) -> None:
     bibl = _el(parent, "bibl")
     _el(bibl, "title", doc.metadata.get("title", doc.name))
+    for author in _authors(doc.metadata):
+        _el(bibl, "author", author)
     _el(bibl, "idno", doc.source or "unknown", type="file")
     _el(bibl, "textLang", LANGUAGE_NAMES.get(doc.lang, doc.lang), mainLang=doc.lang)
+    if doc.metadata.get("source"):
+        _el(bibl, "note", doc.metadata["source"], type="source")
+
+
+@dataclass(frozen=True)
+class Run:
+    """The write in progress: its revision id, time and, when the corpus was read from an earlier TEI,
+    that TEI's corpus header (whose revisions and reviewers it carries on)."""
+
+    id: str
+    when: str
+    previous: etree._Element | None = None
+
+    @classmethod
+    def after(cls, previous: etree._Element | None, when: datetime | None = None) -> "Run":
+        stamp = (when or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+        numbers = [int(m.group(1)) for c in _revisions(previous)
+                   if (m := re.fullmatch(r"rv(\d+)", c.get(XML_ID, "")))]
+        return cls(f"rv{max(numbers, default=0) + 1}", stamp, previous)
+
+
+def _revisions(header: etree._Element | None) -> list[etree._Element]:
+    return [] if header is None else header.findall(f".//{{{TEI_NS}}}revisionDesc/{{{TEI_NS}}}change")
+
+
+def _reviewers(header: etree._Element | None) -> list[etree._Element]:
+    """The respStmts of an earlier header other than the aligner's: reviewers stay declared."""
+    if header is None:
+        return []
+    return [r for r in header.findall(f"./{{{TEI_NS}}}fileDesc/{{{TEI_NS}}}titleStmt/{{{TEI_NS}}}respStmt")
+            if r.get(XML_ID) != ALIGNER]
 
 
 def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list[Document], title: str,
-                   when: str) -> None:
-    header, file_desc = _header(root, title)
-    resp = _el(file_desc[0], "respStmt", xml_id="polyalign")  # in titleStmt
+                   metadata: dict[str, str], run: Run) -> None:
+    header, file_desc = _header(root, title, _authors(metadata))
+    resp = _el(file_desc[0], "respStmt", xml_id=ALIGNER)  # in titleStmt
     _el(resp, "resp", "automatic sentence alignment")
     _el(resp, "name", "polyalign")
+    for reviewer in _reviewers(run.previous):
+        file_desc[0].append(copy.deepcopy(reviewer))
     source_desc = _el(file_desc, "sourceDesc")
+    if metadata.get("source"):
+        _el(source_desc, "p", metadata["source"])
     for doc in docs:
         _source_bibl(source_desc, doc)
 
     encoding = _el(header, "encodingDesc")
     app = _el(_el(encoding, "appInfo"), "application", ident="polyalign", version=polyalign_version(),
-              when=when)
+              when=run.when)
     _el(app, "label", "polyalign")
     for a in alignments:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(a.settings.items())) or "defaults"
@@ -153,20 +198,24 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
     lang_usage = _el(_el(header, "profileDesc"), "langUsage")
     for lang in dict.fromkeys(d.lang for d in docs):
         _el(lang_usage, "language", LANGUAGE_NAMES.get(lang, lang), ident=lang)
-    _el(_el(header, "revisionDesc"), "change", "Automatic alignment by polyalign.",
-        xml_id="rv1", when=when, who=RESP)
+    revisions = _el(header, "revisionDesc")
+    for change in _revisions(run.previous):
+        revisions.append(copy.deepcopy(change))
+    models = ", ".join(dict.fromkeys(a.model or "unknown" for a in alignments))
+    _el(revisions, "change", f"Automatic alignment by polyalign {polyalign_version()} with the embedding "
+                             f"model {models}.", xml_id=run.id, when=run.when, who=f"#{ALIGNER}")
 
 
-def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str,
-                 alignment: Alignment) -> None:
+def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str, alignment: Alignment,
+                 run: Run) -> None:
     """One bead as a link (with ptr groups for multi-sentence sides) or, if null, an unaligned ptr."""
     for doc, ids in ((alignment.source, bead.source), (alignment.target, bead.target)):
         unknown = [i for i in ids if i not in doc.index]
         if unknown:
             raise ValueError(f"{pair} bead {number}: {unknown[0]!r} is not a sentence of {doc.name!r}")
     bead_id = f"{pair}.b{number}"
-    common = dict(cert=_cert(bead.confidence), resp=RESP, ana=f"#st.{Status(bead.status).value}",
-                  change=CHANGE)
+    common = dict(cert=_cert(bead.confidence), resp=f"#{bead.resp or ALIGNER}",
+                  ana=f"#st.{Status(bead.status).value}", change=f"#{bead.change or run.id}")
     if bead.is_null:
         targets = " ".join(f"#{i}" for i in bead.source + bead.target)
         _el(group, "ptr", xml_id=bead_id, type="unaligned", subtype=bead.shape, target=targets, **common)
@@ -184,13 +233,15 @@ def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str,
 
 
 def _member(root: etree._Element, doc: Document, title: str) -> None:
+    """One version as a TEI of its own; its xml:id is the version's name, the prefix of its ids."""
     if doc.markup is not None:  # read from TEI: its header and markup go back as they came
         tei = copy.deepcopy(doc.markup)
         tei.set(XML_LANG, doc.lang)
         root.append(tei)
         return
-    tei = _el(root, "TEI", xml_lang=doc.lang)
-    _, file_desc = _header(tei, f"{title}: {doc.name} ({LANGUAGE_NAMES.get(doc.lang, doc.lang)})")
+    tei = _el(root, "TEI", xml_lang=doc.lang, xml_id=doc.name)
+    _, file_desc = _header(tei, doc.metadata.get("title") or
+                           f"{title}: {doc.name} ({LANGUAGE_NAMES.get(doc.lang, doc.lang)})", _authors(doc.metadata))
     _source_bibl(_el(file_desc, "sourceDesc"), doc)
     body = _el(_el(tei, "text"), "body")
     for paragraph in doc.paragraphs:
@@ -204,21 +255,35 @@ def _member(root: etree._Element, doc: Document, title: str) -> None:
         _el(body, "p")  # body may not be empty
 
 
-def build_tei(alignments: list[Alignment], *, title: str | None = None,
-              when: datetime | None = None) -> etree._Element:
-    """The teiCorpus for ``alignments`` (all from the same pivot); ``when`` defaults to now (UTC)."""
+def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata: dict[str, str] | None = None,
+              when: datetime | None = None, previous: etree._Element | None = None,
+              rerun: bool = True) -> etree._Element:
+    """The teiCorpus for ``alignments`` (all from the same pivot); ``when`` defaults to now (UTC).
+
+    ``metadata`` describes the corpus (title, author, source); each version's own is its Document's.
+    ``previous`` is the corpus header of the TEI the alignments were read from. After a new run of the
+    aligner (``rerun``) the header is made afresh, keeping that header's revisions and reviewers and adding
+    this run as the next revision. Without one it goes back as it was, so that reading a file and writing
+    it again changes nothing.
+    """
     docs = _documents(alignments)
-    title = title or "Sentence alignment of " + ", ".join(d.name for d in docs)
-    stamp = (when or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    metadata = dict(metadata or {})
+    title = title or metadata.get("title") or _title(previous) or \
+        "Sentence alignment of " + ", ".join(d.name for d in docs)
     root = _el(None, "teiCorpus", xml_lang="en")
-    _corpus_header(root, alignments, docs, title, stamp)
+    if previous is not None and not rerun:
+        run = Run(_revisions(previous)[-1].get(XML_ID), "", previous) if _revisions(previous) else Run.after(None)
+        root.append(copy.deepcopy(previous))
+    else:
+        run = Run.after(previous, when)
+        _corpus_header(root, alignments, docs, title, metadata, run)
     stand_off = _el(root, "standOff")
     for alignment in alignments:
         pair = pair_name(alignment)
         group = _el(stand_off, "linkGrp", xml_id=f"ag.{pair}", type="alignment",
                     targFunc=f"{alignment.source.name} {alignment.target.name}")
         for number, bead in enumerate(alignment.beads, 1):
-            _bead_record(group, bead, number, pair, alignment)
+            _bead_record(group, bead, number, pair, alignment, run)
     for doc in docs:
         _member(root, doc, title)
 
@@ -232,9 +297,15 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None,
     return root
 
 
-def write_tei(alignments: list[Alignment], path: str | os.PathLike, *, title: str | None = None) -> None:
-    """Write the parallel TEI corpus to ``path`` atomically (all or nothing)."""
-    root = build_tei(alignments, title=title)
+def _title(header: etree._Element | None) -> str | None:
+    if header is None:
+        return None
+    return header.findtext(f"./{{{TEI_NS}}}fileDesc/{{{TEI_NS}}}titleStmt/{{{TEI_NS}}}title")
+
+
+def write_tei(alignments: list[Alignment], path: str | os.PathLike, **options) -> None:
+    """Write the parallel TEI corpus to ``path`` atomically (all or nothing); ``options`` as for build_tei."""
+    root = build_tei(alignments, **options)
     _indent(root, kept=[doc.markup is not None for doc in _documents(alignments)])
     with atomic_write(path, "wb") as handle:
         handle.write(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

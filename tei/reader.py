@@ -1,0 +1,184 @@
+"""Read back a parallel TEI that polyalign wrote: its versions, its beads with their review state, its header.
+
+This is what lets a later run build on an earlier one: re-align after a review (confirmed links stay as
+they are), add a language, or convert to another format. Each member ``TEI`` is kept whole as its
+Document's ``markup``, and the corpus header as ``ParallelCorpus.header``, so that writing what was read
+(``tei.writer.write_tei(..., previous=header, rerun=False)``) gives back the same XML.
+
+The raw aligner score is not in the TEI (only the calibrated ``@cert`` is), so beads read back have
+``score=None``.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+
+from lxml import etree
+
+from align.beads import Alignment, Bead, Status
+from align.document import Document, Paragraph, Sentence
+
+TEI = "{http://www.tei-c.org/ns/1.0}"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class CorpusError(ValueError):
+    """The file is not a parallel TEI that polyalign can read back; the message says why, in one line."""
+
+
+@dataclass
+class ParallelCorpus:
+    alignments: list[Alignment]  # every version against the pivot, in the file's order
+    header: etree._Element  # the corpus teiHeader, to be carried into the next write
+
+    @property
+    def documents(self) -> list[Document]:
+        return [self.alignments[0].source] + [a.target for a in self.alignments]
+
+
+def root_tag(path: str | os.PathLike) -> str | None:
+    """The tag of an XML file's root element, e.g. ``{…tei-c.org/ns/1.0}teiCorpus``; None for a file that does
+    not start as XML (plain text). Reads no further than the root's start tag."""
+    try:
+        with open(path, "rb") as handle:
+            if not handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                return None
+        for _, element in etree.iterparse(str(path), events=("start",)):
+            return element.tag
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def is_parallel_corpus(path: str | os.PathLike) -> bool:
+    return root_tag(path) == f"{TEI}teiCorpus"
+
+
+def read_corpus(path: str | os.PathLike) -> ParallelCorpus:
+    """The versions and alignments of a teiCorpus written by polyalign."""
+    try:
+        root = etree.parse(str(path)).getroot()
+    except etree.XMLSyntaxError as err:
+        raise CorpusError(f"is not well-formed XML (line {err.lineno}: {err.msg})") from None
+    if root.tag != f"{TEI}teiCorpus":
+        raise CorpusError("is not a TEI teiCorpus")
+    header = root.find(f"{TEI}teiHeader")
+    if header is None:
+        raise CorpusError("has no corpus teiHeader")
+    documents = {doc.name: doc for doc in (read_member(tei, path) for tei in root.findall(f"{TEI}TEI"))}
+    groups = root.findall(f"{TEI}standOff/{TEI}linkGrp[@type='alignment']")
+    if not groups:
+        raise CorpusError("has no standOff linkGrp type='alignment'")
+    alignments = [_alignment(group, documents) for group in groups]
+    return ParallelCorpus(alignments, copy.deepcopy(header))
+
+
+def read_member(tei: etree._Element, path: str | os.PathLike = "") -> Document:
+    """One member ``TEI`` as a Document whose sentences are its ``s`` elements, kept as ``markup``.
+
+    The document's text is rebuilt from the sentences (a space between sentences, a blank line between
+    paragraphs): the TEI keeps the sentences' characters, not the whitespace of the file they came from.
+    """
+    lang = tei.get(XML_LANG)
+    sentences = tei.findall(f".//{TEI}text//{TEI}s")
+    if not lang:
+        raise CorpusError("has a member TEI without xml:lang")
+    if not sentences:
+        raise CorpusError(f"has a member TEI ({lang}) without sentences")
+    name = tei.get(XML_ID) or sentences[0].get(XML_ID, "").split(".")[0]
+    text, paragraphs, current, members = "", [], None, []
+    for s in sentences:
+        block = s.getparent()
+        if block is not current:
+            if members:
+                paragraphs.append(_paragraph(current, members, name, len(paragraphs) + 1))
+            text += "\n\n" if text else ""
+            current, members = block, []
+        text += " " if members else ""
+        content = sentence_text(s)
+        if not s.get(XML_ID):
+            raise CorpusError(f"has an s without xml:id in {name!r} (line {s.sourceline})")
+        members.append(Sentence(s.get(XML_ID), content, len(text), len(text) + len(content)))
+        text += content
+    paragraphs.append(_paragraph(current, members, name, len(paragraphs) + 1))
+    return Document(lang=lang, text=text, paragraphs=paragraphs, name=name,
+                    source=_source_field(tei, f"{TEI}idno[@type='file']") or str(path),
+                    metadata=_metadata(tei), markup=copy.deepcopy(tei))
+
+
+def _source_field(tei: etree._Element, path: str) -> str | None:
+    return tei.findtext(f"{TEI}teiHeader/{TEI}fileDesc/{TEI}sourceDesc/{TEI}bibl/{path}")
+
+
+def _metadata(tei: etree._Element) -> dict[str, str]:
+    """Title, authors and source as the writer put them in the member's sourceDesc."""
+    bibl = tei.find(f"{TEI}teiHeader/{TEI}fileDesc/{TEI}sourceDesc/{TEI}bibl")
+    if bibl is None:
+        return {}
+    found = {"title": bibl.findtext(f"{TEI}title"), "source": bibl.findtext(f"{TEI}note[@type='source']"),
+             "author": "; ".join(a.text or "" for a in bibl.findall(f"{TEI}author"))}
+    return {key: value for key, value in found.items() if value}
+
+
+def sentence_text(s: etree._Element) -> str:
+    """An ``s``'s characters without those of its notes: a footnote is not part of the sentence."""
+    parts = [s.text or ""]
+    for child in s:
+        if child.tag != f"{TEI}note" and isinstance(child.tag, str):
+            parts.append(sentence_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _paragraph(block: etree._Element, sentences: list[Sentence], name: str, number: int) -> Paragraph:
+    return Paragraph(block.get(XML_ID) or f"{name}.p{number}", sentences[0].start, sentences[-1].end,
+                     tuple(sentences))
+
+
+def _alignment(group: etree._Element, documents: dict[str, Document]) -> Alignment:
+    names = (group.get("targFunc") or "").split()
+    if len(names) != 2 or any(n not in documents for n in names):
+        raise CorpusError(f"linkGrp {group.get(XML_ID)!r} has targFunc {group.get('targFunc')!r}, "
+                          f"not two of the versions {sorted(documents)}")
+    source, target = documents[names[0]], documents[names[1]]
+    ptrs = {p.get(XML_ID): p for p in group.findall(f"{TEI}ptr") if p.get(XML_ID)}
+    beads = []
+    for el in group:
+        if el.tag == f"{TEI}link" or (el.tag == f"{TEI}ptr" and el.get("type") == "unaligned"):
+            ids = _sentence_ids(el, ptrs)
+            beads.append(Bead(tuple(i for i in ids if i in source.index),
+                              tuple(i for i in ids if i in target.index),
+                              score=None, confidence=float(el.get("cert", "0")),
+                              status=Status(_pointer(el, "ana").removeprefix("st.") or "auto"),
+                              resp=_pointer(el, "resp"), change=_pointer(el, "change")))
+            unknown = [i for i in ids if i not in source.index and i not in target.index]
+            if unknown:
+                raise CorpusError(f"link {el.get(XML_ID)!r} points at {unknown[0]!r}, a sentence of neither "
+                                  f"{source.name!r} nor {target.name!r}")
+    return Alignment(source, target, beads, model=_model(group))
+
+
+def _sentence_ids(el: etree._Element, ptrs: dict[str, etree._Element]) -> list[str]:
+    ids = []
+    for token in el.get("target", "").split():
+        name = token.removeprefix("#")
+        ids += _sentence_ids(ptrs[name], ptrs) if name in ptrs and ptrs[name] is not el else [name]
+    return ids
+
+
+def _pointer(el: etree._Element, attribute: str) -> str:
+    """The id an ``#id`` attribute names ("" when absent)."""
+    return (el.get(attribute) or "").split(" ")[0].removeprefix("#")
+
+
+def _model(group: etree._Element) -> str:
+    """The embedding model named by the run that made the group's links (see the revisionDesc)."""
+    root = group.getroottree().getroot()
+    changes = {c.get(XML_ID): c.text or "" for c in root.iter(f"{TEI}change")}
+    for el in group:
+        text = changes.get(_pointer(el, "change"), "")
+        if "embedding model " in text:
+            return text.split("embedding model ", 1)[1].rstrip(".")
+    return ""
