@@ -27,6 +27,18 @@ class Paragraph:
     sentences: tuple[Sentence, ...]
 
 
+@dataclass(frozen=True)
+class Note:
+    """A footnote: the text after its label in the text's list of notes, which a marker such as "(12)" in
+    a sentence points at. Notes are not sentences: they are kept, not aligned."""
+
+    id: str  # "en.n12"
+    label: str  # "12"
+    text: str  # exactly Document.text[start:end], without the label
+    start: int
+    end: int
+
+
 @dataclass
 class Document:
     """One version of the text, in one language.
@@ -40,6 +52,7 @@ class Document:
     name: str = ""
     source: str | None = None  # the file it came from, for messages and headers
     metadata: dict[str, str] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
     # A document read from TEI keeps its member ``TEI`` element (an lxml element whose ``s`` carry the
     # sentence ids), so that ``tei/`` writes its markup back untouched. Nothing outside ``tei/`` reads it.
     markup: Any = field(default=None, repr=False, compare=False)

@@ -18,7 +18,7 @@ from importlib.resources import files
 
 import sentencex
 
-from align.document import Document, Paragraph, Sentence
+from align.document import Document, Note, Paragraph, Sentence
 
 Span = tuple[int, int]
 
@@ -65,7 +65,11 @@ def segment(
     if paragraphs not in PARAGRAPH_MODES:
         raise ValueError(f"paragraphs must be one of {PARAGRAPH_MODES}, not {paragraphs!r}")
     name = name or lang
-    blocks = _blocks(_line_spans(text))
+    lines = _line_spans(text)
+    notes = _notes(text, lines, name)
+    if notes:  # the list of notes is not prose: cut it off before paragraphs are made
+        lines = [span for span in lines if span is None or span[1] <= notes[0].start]
+    blocks = _blocks(lines)
     if paragraphs == "auto":
         paragraphs = "blank" if presplit or looks_hard_wrapped(text, blocks) else "line"
     groups = [[line] for block in blocks for line in block] if paragraphs == "line" else blocks
@@ -78,7 +82,37 @@ def segment(
             Sentence(f"{name}.p{n}.s{m}", text[s:e], s, e) for m, (s, e) in enumerate(spans, 1)
         )
         paras.append(Paragraph(f"{name}.p{n}", start, end, sentences))
-    return Document(lang=lang, text=text, paragraphs=paras, name=name, source=source)
+    return Document(lang=lang, text=text, paragraphs=paras, name=name, source=source, notes=notes)
+
+
+# --- notes ------------------------------------------------------------------------------------------------
+
+NOTE_LINE = re.compile(r"\(?(\d{1,3})\)\s+|\[(\d{1,3})\]\s+")
+
+
+def _notes(text: str, lines: list[Span | None], name: str) -> list[Note]:
+    """The text's closing list of footnotes, if it has one: its last lines numbered 1, 2, 3, … as "1) …",
+    "(1) …" or "[1] …", at least two of them, while the text before them carries the markers "(1)", "[1]".
+
+    Anything weaker stays prose: a numbered list inside the text is not a list of notes.
+    """
+    spans = [span for span in lines if span is not None]
+    found: list[tuple[str, Span]] = []
+    for start, end in reversed(spans):
+        m = NOTE_LINE.match(text, start, end)
+        if not m:
+            break
+        found.append((m.group(1) or m.group(2), (m.end(), end)))
+    found.reverse()
+    labels = [label for label, _ in found]
+    while labels and labels[0] != "1":  # the list starts at 1; numbered lines before it are prose
+        found, labels = found[1:], labels[1:]
+    if len(found) < 2 or labels != [str(k) for k in range(1, len(labels) + 1)]:
+        return []
+    body = text[:text.rfind("\n", 0, found[0][1][0]) + 1]
+    if not any(f"({label})" in body or f"[{label}]" in body for label in labels):
+        return []
+    return [Note(f"{name}.n{label}", label, text[a:b], a, b) for label, (a, b) in found]
 
 
 # --- paragraphs -------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Check the samples: gold beads against presplit/, and raw files against presplit/.
+"""Check the samples: gold beads against presplit/, and raw files (less their footnotes) against presplit/.
 
 Run from anywhere: python samples/check_gold.py  (exit status 1 on any problem)
 """
@@ -9,6 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BEAD = re.compile(r"^\[((?:\d+)(?:, \d+)*)?\]:\[((?:\d+)(?:, \d+)*)?\]$")
+NOTE = re.compile(r"^(\d+)\) ")
 problems = []
 
 
@@ -20,13 +21,25 @@ def paragraphs(path):
     return [block.split("\n") for block in text.strip("\n").split("\n\n")]
 
 
+def strip_notes(lang_file, lines):
+    """The raw lines without the closing list of footnotes ("1) ...", numbered 1, 2, 3, ...), which is
+    not prose and has no presplit counterpart."""
+    k = len(lines)
+    while k and NOTE.match(lines[k - 1]):
+        k -= 1
+    numbers = [int(NOTE.match(line).group(1)) for line in lines[k:]]
+    if numbers and numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"{lang_file}: footnotes not numbered 1 to {len(numbers)}")
+    return lines[:k]
+
+
 def check_raw(lang_file):
     pars = paragraphs(HERE / "presplit" / lang_file)
     raw = (HERE / lang_file).read_text(encoding="utf-8")
     lines = raw.split("\n")
     if lines[-1] != "" or "" in lines[:-1] or "\r" in raw:
         problems.append(f"{lang_file}: blank line, CR or no final newline")
-    lines = lines[:-1]
+    lines = strip_notes(lang_file, lines[:-1])
     if len(lines) != len(pars):
         problems.append(f"{lang_file}: {len(lines)} raw paragraphs, {len(pars)} presplit")
     for k, (line, sents) in enumerate(zip(lines, pars)):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from align.beads import Alignment, Bead, Status
-from align.document import Document, Paragraph, Sentence
+from align.document import Document, Note, Paragraph, Sentence
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -103,7 +103,13 @@ def read_member(tei: etree._Element, path: str | os.PathLike = "") -> Document:
         members.append(Sentence(s.get(XML_ID), content, len(text), len(text) + len(content)))
         text += content
     paragraphs.append(_paragraph(current, members, name, len(paragraphs) + 1))
-    return Document(lang=lang, text=text, paragraphs=paragraphs, name=name,
+    notes = []
+    for note in tei.findall(f"{TEI}text/{TEI}back//{TEI}note[@n]"):
+        label, content = note.get("n"), "".join(note.itertext())
+        text += f"\n\n{label}) "
+        notes.append(Note(note.get(XML_ID) or f"{name}.n{label}", label, content, len(text), len(text) + len(content)))
+        text += content
+    return Document(lang=lang, text=text, paragraphs=paragraphs, name=name, notes=notes,
                     source=_source_field(tei, f"{TEI}idno[@type='file']") or str(path),
                     metadata=_metadata(tei), markup=copy.deepcopy(tei))
 

@@ -66,12 +66,20 @@ def _reference_problems(root: etree._Element) -> list[Problem]:
     """What tei_all lets through: dangling pointers, one-sided links, bad @cert, sentences claimed twice."""
     ids = {el.get(XML_ID): el for el in root.iter(etree.Element) if el.get(XML_ID)}
     problems = _header_problems(root) + _declaration_problems(root, ids) + _sentence_id_problems(root)
+    problems += _reference_target_problems(root, ids)
     order = {el.get(XML_ID): k for k, el in enumerate(root.iter(f"{TEI}s"))}
     for group in root.iter(f"{TEI}linkGrp"):
         problems += _link_group_problems(group, ids)
         if group.get("type") == "alignment":
             problems += _order_problems(group, ids, order)
     return problems
+
+
+def _reference_target_problems(root: etree._Element, ids: dict[str, etree._Element]) -> list[Problem]:
+    """A ``ref`` to ``#id`` (a footnote marker) names an element of this file."""
+    return [(ref.sourceline or 0, "dangling-target", f"ref target {token!r} is not an id of this file")
+            for ref in root.iter(f"{TEI}ref") for token in (ref.get("target") or "").split()
+            if token.startswith("#") and token[1:] not in ids]
 
 
 def _sentence_id_problems(root: etree._Element) -> list[Problem]:

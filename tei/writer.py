@@ -82,7 +82,7 @@ def pair_name(alignment: Alignment) -> str:
     return f"{alignment.source.name}-{alignment.target.name}"
 
 
-def _documents(alignments: list[Alignment]) -> list[Document]:
+def versions(alignments: list[Alignment]) -> list[Document]:
     """The pivot, then every other version; checks that the alignments share the pivot and the names."""
     if not alignments:
         raise ValueError("no alignment to write")
@@ -243,16 +243,49 @@ def _member(root: etree._Element, doc: Document, title: str) -> None:
     _, file_desc = _header(tei, doc.metadata.get("title") or
                            f"{title}: {doc.name} ({LANGUAGE_NAMES.get(doc.lang, doc.lang)})", _authors(doc.metadata))
     _source_bibl(_el(file_desc, "sourceDesc"), doc)
-    body = _el(_el(tei, "text"), "body")
+    text = _el(tei, "text")
+    body = _el(text, "body")
+    notes = {note.label: note for note in doc.notes}
     for paragraph in doc.paragraphs:
         p = _el(body, "p", xml_id=paragraph.id)
         for sentence in paragraph.sentences:
             try:
-                _el(p, "s", sentence.text, xml_id=sentence.id).tail = "\n"
+                _sentence(p, sentence.id, sentence.text, notes).tail = "\n"
             except ValueError as err:  # control characters XML cannot hold
                 raise ValueError(f"sentence {sentence.id} cannot be written as XML: {err}") from None
     if not doc.paragraphs:
         _el(body, "p")  # body may not be empty
+    if doc.notes:
+        div = _el(_el(text, "back"), "div", type="notes")
+        for note in doc.notes:
+            _el(div, "note", note.text, xml_id=note.id, n=note.label, place="foot")
+
+
+NOTE_MARKER = re.compile(r"\((\d{1,3})\)|\[(\d{1,3})\]")
+
+
+def _sentence(p: etree._Element, sentence_id: str, text: str, notes: dict[str, object]) -> etree._Element:
+    """An ``s`` whose footnote markers ("(12)") are ``ref``s to their notes; its characters stay exactly the
+    sentence's, the marker's included."""
+    s = _el(p, "s", xml_id=sentence_id)
+    last, done = s, 0
+    for m in NOTE_MARKER.finditer(text):
+        note = notes.get(m.group(1) or m.group(2))
+        if note is None:
+            continue
+        _append_text(last, s, text[done:m.start()])
+        last = _el(s, "ref", m.group(0), type="noteAnchor", target=f"#{note.id}")
+        done = m.end()
+    _append_text(last, s, text[done:])
+    return s
+
+
+def _append_text(last: etree._Element, parent: etree._Element, text: str) -> None:
+    """Text after ``last``: its tail, or the parent's text when ``last`` is the parent itself."""
+    if last is parent:
+        parent.text = (parent.text or "") + text
+    else:
+        last.tail = (last.tail or "") + text
 
 
 def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata: dict[str, str] | None = None,
@@ -266,7 +299,7 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
     this run as the next revision. Without one it goes back as it was, so that reading a file and writing
     it again changes nothing.
     """
-    docs = _documents(alignments)
+    docs = versions(alignments)
     metadata = dict(metadata or {})
     title = title or metadata.get("title") or _title(previous) or \
         "Sentence alignment of " + ", ".join(d.name for d in docs)
@@ -306,7 +339,7 @@ def _title(header: etree._Element | None) -> str | None:
 def write_tei(alignments: list[Alignment], path: str | os.PathLike, **options) -> None:
     """Write the parallel TEI corpus to ``path`` atomically (all or nothing); ``options`` as for build_tei."""
     root = build_tei(alignments, **options)
-    _indent(root, kept=[doc.markup is not None for doc in _documents(alignments)])
+    _indent(root, kept=[doc.markup is not None for doc in versions(alignments)])
     with atomic_write(path, "wb") as handle:
         handle.write(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
         handle.write(b"\n")
@@ -320,6 +353,18 @@ def _indent(root: etree._Element, kept: list[bool]) -> None:
     root.text = "\n  "
     for child in children:
         if not members.get(child, False):
-            etree.indent(child, space="  ", level=1)
+            _indent_around_sentences(child)
         child.tail = "\n  "
     children[-1].tail = "\n"
+
+
+def _indent_around_sentences(element: etree._Element) -> None:
+    """etree.indent, except inside ``s``: there whitespace is the sentence's own (a ``ref`` that ends a
+    sentence must not gain a newline after it)."""
+    inside = [(el, el.text, el.tail if el.tag != f"{{{TEI_NS}}}s" else None)
+              for s in element.iter(f"{{{TEI_NS}}}s") for el in s.iter()]
+    etree.indent(element, space="  ", level=1)
+    for el, text, tail in inside:
+        el.text = text
+        if el.tag != f"{{{TEI_NS}}}s":
+            el.tail = tail

@@ -146,7 +146,7 @@ def seed_text() -> str:
 def test_seed_paragraphs_are_lines(seed_text: str) -> None:
     doc = segment(seed_text, "en")
     lines = [line.strip() for line in seed_text.splitlines() if line.strip()]
-    assert [seed_text[p.start:p.end] for p in doc.paragraphs] == lines
+    assert [seed_text[p.start:p.end] for p in doc.paragraphs] == lines[:-30]  # the last 30 are its notes
     byline = doc.paragraphs[1]
     assert [s.text for s in byline.sentences] == ["Tekst og foto Anna Milena Kohte"]
     assert [s.text for s in doc.paragraphs[2].sentences] == ["jfkasfj ksaø"]
@@ -161,6 +161,35 @@ def test_seed_footnote_markers(seed_text: str) -> None:
     assert any(t.endswith("people can’t block the operation”.(12)") for t in texts)
     assert any(t.startswith("He decided therefore to wait until the next morning") for t in texts)
     assert any(t.startswith("As I have written previously(10) the communities") for t in texts)
+
+
+def test_seed_footnotes_are_notes_not_sentences(seed_text: str) -> None:
+    doc = segment(seed_text, "en", "en")
+    assert [n.label for n in doc.notes] == [str(k) for k in range(1, 31)]
+    assert doc.notes[8].text == "Ibid." and doc.notes[8].id == "en.n9"
+    assert doc.notes[0].text.startswith("Óscar Castilla C. and Ralph Zapata, ‘Voces desde la masacre")
+    assert all(seed_text[n.start:n.end] == n.text for n in doc.notes)
+    assert not any("Ibid." in s.text or "Hildebrandt en sus trece, Edition 541" in s.text for s in doc.sentences)
+
+
+@pytest.mark.parametrize("text", [
+    "Steps:\n1) Open it.\n2) Close it.\n",  # a numbered list, but no marker points at it
+    "It works.(1)\n2) Not the first note.\n3) Nor this.\n",  # does not start at 1
+    "It works.(1)\n1) Only one note.\n",  # one line is too little to call a list of notes
+    "It works.(1)\n1) A note.\n3) A gap.\n",
+    "It works.(1)\n1) A note.\n2) Another.\nAnd prose after them.\n",  # notes close a text
+])
+def test_numbered_lines_that_are_not_notes_stay_prose(text: str) -> None:
+    doc = segment(text, "en")
+    assert doc.notes == []
+    check_invariants(text, doc)
+
+
+def test_notes_in_other_numberings() -> None:
+    text = "Det stemmer.(1) Og dette [2].\n\n(1) Kilde én.\n[2] Kilde to.\n"
+    doc = segment(text, "nb")
+    assert [(n.label, n.text) for n in doc.notes] == [("1", "Kilde én."), ("2", "Kilde to.")]
+    assert [s.text for s in doc.sentences] == ["Det stemmer.(1)", "Og dette [2]."]
 
 
 def test_seed_offsets_round_trip(seed_text: str) -> None:
@@ -179,7 +208,9 @@ def check_invariants(text: str, doc) -> None:
             assert text[s.start:s.end] == s.text == s.text.strip() != ""
             assert p.start <= s.start and s.end <= p.end and last <= s.start
             last = s.end
-    assert "".join("".join(s.text.split()) for s in doc.sentences) == "".join(text.split())
+    notes = "".join(text[text.rfind("\n", 0, n.start) + 1:n.end] for n in doc.notes)  # with their labels
+    assert all(text[n.start:n.end] == n.text for n in doc.notes)
+    assert "".join("".join(s.text.split()) for s in doc.sentences) + "".join(notes.split()) == "".join(text.split())
 
 
 def random_text(rng: random.Random) -> str:

@@ -302,3 +302,39 @@ def test_failed_write_leaves_nothing(tmp_path: Path, alignments: list[Alignment]
         write_tei(alignments, path)
     assert path.read_text(encoding="utf-8") == "previous run"
     assert [p.name for p in tmp_path.iterdir()] == ["corpus.xml"]
+
+
+# --- footnotes --------------------------------------------------------------------------------------------
+
+def test_footnote_markers_are_refs_to_notes(tmp_path: Path) -> None:
+    """The vraem sample's "(n)" markers point at its 30 notes, in each language; no character is lost."""
+    from align.segment import segment
+    from tests.conftest import SAMPLES
+
+    nb = segment((SAMPLES / "vraem.nb.txt").read_text(encoding="utf-8"), "nb")
+    en = segment((SAMPLES / "vraem.en.txt").read_text(encoding="utf-8"), "en")
+    assert len(nb.notes) == len(en.notes) == 30
+    pairs = [((s.id,), (t.id,)) for s, t in zip(nb.sentences, en.sentences)]
+    path = tmp_path / "vraem.xml"
+    write_tei([Alignment(nb, en, [Bead(s, t, 0.5, 0.5) for s, t in pairs])], path)
+    assert validate(path) == []
+    root = etree.parse(str(path)).getroot()
+    for doc in (nb, en):
+        notes = root.xpath("//t:TEI[@xml:id=$n]/t:text/t:back/t:div[@type='notes']/t:note", n=doc.name,
+                           namespaces=NS)
+        assert [(n.get("n"), n.text) for n in notes] == [(n.label, n.text) for n in doc.notes]
+        for sentence in doc.sentences:
+            s = by_id(root, sentence.id)
+            assert "".join(s.itertext()) == sentence.text
+            assert [r.text for r in s.iter(f"{{{NS['t']}}}ref")] == NOTE_MARKERS.findall(sentence.text)
+    ref = by_id(root, "en.p2.s2").find("t:ref", NS)
+    assert (ref.text, ref.get("target"), ref.get("type")) == ("(1)", "#en.n1", "noteAnchor")
+    assert by_id(root, "en.n1").text.startswith("Óscar Castilla C. and Ralph Zapata")
+
+    ref.set("target", "#en.n99")
+    broken = tmp_path / "broken.xml"
+    etree.ElementTree(root).write(str(broken), xml_declaration=True, encoding="UTF-8")
+    assert any(": dangling-target: " in p and "#en.n99" in p for p in validate(broken))
+
+
+NOTE_MARKERS = __import__("re").compile(r"\(\d{1,3}\)")

@@ -2,7 +2,6 @@
 reviewer confirmed, who confirmed it and when, as fixed anchors."""
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -152,3 +151,21 @@ def test_adding_a_language_keeps_the_earlier_pair(encoder, reviewed, tmp_path: P
     out = tmp_path / "three.xml"
     write_tei(alignments, out, previous=versions.header)
     assert validate(out) == []
+
+
+def test_notes_come_back(tmp_path: Path) -> None:
+    """The samples' footnotes survive a round trip: as notes of the read documents, and in the file."""
+    from align.segment import segment
+
+    nb = segment((SAMPLES / "vraem.nb.txt").read_text(encoding="utf-8"), "nb")
+    en = segment((SAMPLES / "vraem.en.txt").read_text(encoding="utf-8"), "en")
+    alignment = Alignment(nb, en, [Bead((s.id,), (t.id,), 0.5, 0.5) for s, t in zip(nb.sentences, en.sentences)]
+                          + [Bead((), (t.id,), 0.5, 0.5) for t in en.sentences[len(nb.sentences):]]
+                          + [Bead((s.id,), (), 0.5, 0.5) for s in nb.sentences[len(en.sentences):]])
+    first, second = write_read_write([alignment], tmp_path)
+    assert canonical(first) == canonical(second)
+    [back] = read_corpus(second).alignments
+    for before, after in ((nb, back.source), (en, back.target)):
+        assert [(n.id, n.label, n.text) for n in after.notes] == [(n.id, n.label, n.text) for n in before.notes]
+        assert [s.text for s in after.sentences] == [s.text for s in before.sentences]
+        assert all(after.text[n.start:n.end] == n.text for n in after.notes)
