@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 
 @contextmanager
@@ -24,6 +24,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_all(files: Iterable[tuple[str | os.PathLike, bytes]]) -> None:
+    """Several files, all or nothing: each goes through ``atomic_write`` and the renames wait until every one
+    is complete, so a failure while writing any of them leaves all of them as they were."""
+    with ExitStack() as stack:
+        for path, data in files:
+            stack.enter_context(atomic_write(path, "wb")).write(data)
 
 
 def _umask() -> int:

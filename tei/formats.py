@@ -19,14 +19,23 @@ from typing import Callable
 from align.atomic import atomic_write
 from align.beads import Alignment, Bead, Status
 from align.document import Document
+from tei import intertext, tmx, xces
 from tei.writer import pair_name, polyalign_version, write_tei
 
 TSV_COLUMNS = ["pair", "bead", "shape", "source_ids", "target_ids", "source_text", "target_text",
                "score", "confidence", "status"]
 
 
-def output_paths(out: str | os.PathLike, alignments: list[Alignment], fmt: str) -> list[Path]:
-    """The files ``fmt`` writes for ``out``: one per pair for beads when there are several pairs, else ``out``."""
+def output_paths(out: str | os.PathLike, alignments: list[Alignment], fmt: str, *,
+                 multilingual: bool = False) -> list[Path]:
+    """The files ``fmt`` writes for ``out``: one per pair for beads when there are several pairs; for TMX,
+    InterText and XCES what their modules name (``multilingual`` as for ``write_tmx``); else ``out``."""
+    if fmt == "tmx":
+        return tmx.output_paths(out, alignments, multilingual=multilingual)
+    if fmt == "intertext":
+        return intertext.output_paths(out, alignments)
+    if fmt == "xces":
+        return xces.output_paths(out, alignments)
     out = Path(out)
     if fmt != "beads" or len(alignments) == 1:
         return [out]
@@ -78,7 +87,9 @@ def _json_document(doc: Document) -> dict[str, object]:
             "paragraphs": [{"id": p.id, "start": p.start, "end": p.end,
                             "sentences": [{"id": s.id, "text": s.text, "start": s.start, "end": s.end}
                                           for s in p.sentences]}
-                           for p in doc.paragraphs]}
+                           for p in doc.paragraphs],
+            "notes": [{"id": n.id, "label": n.label, "text": n.text, "start": n.start, "end": n.end}
+                      for n in doc.notes]}
 
 
 def _json_alignment(alignment: Alignment) -> dict[str, object]:
@@ -107,4 +118,7 @@ FORMATS: dict[str, Writer] = {
     "tsv": write_tsv,
     "json": write_json,
     "beads": write_bead_files,
+    "tmx": tmx.write_tmx,  # also takes languages=, confirmed_only=, multilingual=
+    "intertext": intertext.write_intertext,
+    "xces": xces.write_xces,  # also takes confirmed_only=
 }
