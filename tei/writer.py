@@ -175,7 +175,7 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
         file_desc[0].append(copy.deepcopy(reviewer))
     source_desc = _el(file_desc, "sourceDesc")
     if metadata.get("source"):
-        _el(source_desc, "p", metadata["source"])
+        _el(source_desc, "bibl", metadata["source"], type="corpus")
     for doc in docs:
         _source_bibl(source_desc, doc)
 
@@ -300,9 +300,8 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
     it again changes nothing.
     """
     docs = versions(alignments)
-    metadata = dict(metadata or {})
-    title = title or metadata.get("title") or _title(previous) or \
-        "Sentence alignment of " + ", ".join(d.name for d in docs)
+    metadata = {**_corpus_metadata(previous), **(metadata or {})}
+    title = title or metadata.get("title") or "Sentence alignment of " + ", ".join(d.name for d in docs)
     root = _el(None, "teiCorpus", xml_lang="en")
     if previous is not None and not rerun:
         run = Run(_revisions(previous)[-1].get(XML_ID), "", previous) if _revisions(previous) else Run.after(None)
@@ -330,10 +329,15 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
     return root
 
 
-def _title(header: etree._Element | None) -> str | None:
+def _corpus_metadata(header: etree._Element | None) -> dict[str, str]:
+    """Title, authors and source of an earlier corpus header, as ``_corpus_header`` wrote them."""
     if header is None:
-        return None
-    return header.findtext(f"./{{{TEI_NS}}}fileDesc/{{{TEI_NS}}}titleStmt/{{{TEI_NS}}}title")
+        return {}
+    file_desc = f"./{{{TEI_NS}}}fileDesc/"
+    found = {"title": header.findtext(f"{file_desc}{{{TEI_NS}}}titleStmt/{{{TEI_NS}}}title"),
+             "author": "; ".join(a.text or "" for a in header.findall(f"{file_desc}{{{TEI_NS}}}titleStmt/{{{TEI_NS}}}author")),
+             "source": header.findtext(f"{file_desc}{{{TEI_NS}}}sourceDesc/{{{TEI_NS}}}bibl[@type='corpus']")}
+    return {key: value for key, value in found.items() if value}
 
 
 def write_tei(alignments: list[Alignment], path: str | os.PathLike, **options) -> None:

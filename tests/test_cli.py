@@ -59,7 +59,7 @@ def test_a_bad_file_gets_one_line_naming_it_and_no_output(tmp_path, case):
     ([NB, EN, "--lang", "xx,en"], "'xx' is not a language code"),
     ([NB, EN, "--lang", "kl,en"], "not covered by the embedding model"),
     ([NB, EN, "--lang", "nb"], "give one per file"),
-    ([NB], "at least two files"),
+    ([NB], "at least two versions"),
 ])
 def test_user_mistakes_are_one_line_errors(tmp_path, args, problem):
     result = polyalign("align", *args, "-o", tmp_path / "x.xml")
@@ -128,3 +128,71 @@ def test_unrelated_texts_align_with_a_warning(tmp_path):
     result = polyalign("align", NB, garden, "-o", tmp_path / "x.xml")
     assert result.returncode == 0, result.stderr
     assert "look unrelated" in result.stderr
+
+
+NS = {"t": "http://www.tei-c.org/ns/1.0"}
+
+
+def test_metadata_then_a_second_run_on_the_tei(tmp_path):
+    """Titles, authors and sources reach the header; aligning the written TEI again keeps them, adds a
+    revision, and both files pass `polyalign validate`."""
+    from lxml import etree
+
+    first, second = tmp_path / "vraem.xml", tmp_path / "again.xml"
+    result = polyalign("align", NB, EN, "-o", first, "--metadata", SAMPLES / "vraem.toml",
+                       "--author", "nb:Kari Nordmann")
+    assert result.returncode == 0, result.stderr
+    root = etree.parse(str(first)).getroot()
+    assert root.findtext("t:teiHeader/t:fileDesc/t:titleStmt/t:title", namespaces=NS).startswith(
+        "A politicized massacre in Peru's VRAEM: English and Norwegian Bokmål")
+    nb = root.find("t:TEI[@xml:lang='nb']", namespaces={**NS, "xml": "http://www.w3.org/XML/1998/namespace"})
+    assert nb.findtext("t:teiHeader/t:fileDesc/t:titleStmt/t:title", namespaces=NS) == \
+        "En politisert massakre i Perus VRAEM"
+    assert [a.text for a in nb.findall("t:teiHeader/t:fileDesc/t:titleStmt/t:author", NS)] == ["Kari Nordmann"]
+    assert nb.findtext("t:teiHeader/t:fileDesc/t:sourceDesc/t:bibl/t:note[@type='source']", namespaces=NS) == \
+        "Written for polyalign's samples; not published"
+
+    result = polyalign("align", first, "-o", second)
+    assert result.returncode == 0, result.stderr
+    again = etree.parse(str(second)).getroot()
+    assert [c.get("{http://www.w3.org/XML/1998/namespace}id")
+            for c in again.findall("t:teiHeader/t:revisionDesc/t:change", NS)] == ["rv1", "rv2"]
+    assert {link.get("change") for link in again.iter("{%s}link" % NS["t"])} == {"#rv2"}
+    members = lambda r: [etree.tostring(m) for m in r.findall("t:TEI", NS)]  # noqa: E731
+    assert members(again) == members(root)  # the texts and their headers come back as they were
+    corpus_source = "t:teiHeader/t:fileDesc/t:sourceDesc/t:bibl[@type='corpus']"
+    assert again.findtext(corpus_source, namespaces=NS) == root.findtext(corpus_source, namespaces=NS) == \
+        "Torggata Blad, 2021; samples/README.md says who wrote which version"
+
+    result = polyalign("validate", first, second)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    assert "2 of 2 file(s) valid" in result.stderr
+
+
+def test_validate_prints_file_line_and_rule(tmp_path):
+    from tests.test_tei import sample_alignments
+    from tei.writer import write_tei
+
+    good, broken = tmp_path / "good.xml", tmp_path / "broken.xml"
+    write_tei(sample_alignments(), good)
+    broken.write_text(good.read_text(encoding="utf-8").replace('cert="0.9500"', 'cert="1.7"'), encoding="utf-8")
+    result = polyalign("validate", tmp_path)
+    assert result.returncode == 1
+    [line] = result.stdout.splitlines()
+    file, number, rule, message = line.split(":", 3)
+    assert (file, rule.strip()) == (str(broken), "cert") and int(number) > 1 and "'1.7'" in message
+    assert "1 of 2 file(s) valid" in result.stderr
+
+
+@pytest.mark.parametrize("content, problem", [
+    ('title = "x"\nyear = 2021\n', "'year' is not one of title, author, source"),
+    ('[fr]\ntitle = "x"\n', "metadata for 'fr', which is not one of the versions"),
+    ('title = [1, 2]\n', "title must be text"),
+    ('title = "x\n', "is not valid TOML"),
+])
+def test_bad_metadata_is_a_one_line_error(tmp_path, content, problem):
+    meta = tmp_path / "meta.toml"
+    meta.write_text(content, encoding="utf-8")
+    result = polyalign("align", NB, EN, "-o", tmp_path / "x.xml", "--metadata", meta)
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert problem in result.stderr and "Traceback" not in result.stderr

@@ -380,15 +380,15 @@ def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     steps: list[str] = []
     samples = sample_alignments()
 
-    def read_versions(paths, langs, **kwargs):
+    def read_inputs(paths, langs, **kwargs):
         steps.append("read")
-        return [samples[0].source] + [a.target for a in samples]
+        return align.pipeline.Versions([samples[0].source] + [a.target for a in samples])
 
     def align_versions(docs, encoder, **kwargs):
         steps.append("align")
         return samples
 
-    monkeypatch.setattr(align.pipeline, "read_versions", read_versions)
+    monkeypatch.setattr(align.pipeline, "read_inputs", read_inputs)
     monkeypatch.setattr(align.pipeline, "align_versions", align_versions)
     monkeypatch.setattr(cli, "_encoder", lambda model: None)
     return steps
