@@ -43,8 +43,8 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 @main.command("align")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
-              help="Where to write the alignment (for --format beads with three or more files, one file per "
-                   "pair: OUT.nb-en.txt, OUT.nb-es.txt).")
+              help="Where to write the alignment. Formats that write several files name them after OUT "
+                   "(see --format); beads with three or more files: OUT.nb-en.txt, OUT.nb-es.txt.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tei", show_default=True,
               help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines; "
                    "tmx: a TMX 1.4b translation memory per pair (OUT.nb-en.tmx); intertext: files for the "

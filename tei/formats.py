@@ -1,7 +1,8 @@
 """The simple interchange formats beside TEI: beads (for the evaluator), TSV (for pandas/R), JSON (for code).
 
 Every writer writes atomically, so a crash never leaves half a file where a previous run's output was.
-``FORMATS`` maps a ``--format`` name to a writer taking ``(alignments, path)``.
+``FORMATS`` maps a ``--format`` name to a writer taking ``(alignments, path)``, and for TMX, InterText and
+XCES (``tei.tmx``, ``tei.intertext``, ``tei.xces``, one module each) their own keyword options.
 
 File naming for several pairs: TEI, TSV and JSON hold all pairs in the one file given. Beads files hold one
 pair each, so with more than one pair ``run.txt`` becomes ``run.nb-en.txt``, ``run.nb-es.txt`` (the pair

@@ -189,7 +189,11 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
     _el(_el(_el(encoding, "editorialDecl"), "segmentation"), "p",
         "Each p is a paragraph of the input file and each s a sentence found by polyalign's sentence "
         "splitter. The content of an s is exactly the characters of the input between the sentence's "
-        "offsets; the whitespace between sentences is not kept (a newline stands for it).")
+        "offsets; the whitespace between sentences is not kept (a newline stands for it). A closing list "
+        "of footnotes in a plain-text input becomes note elements in back, and each marker such as '(12)' "
+        "a ref type='noteAnchor' to its note, the marker's characters kept. A version that was TEI "
+        "already keeps its own markup and header: polyalign only added s elements with ids around the "
+        "sentences of its blocks.")
     _el(encoding, "p", CONVENTION)
     taxonomy = _el(_el(encoding, "classDecl"), "taxonomy", xml_id="st")
     for status in Status:
