@@ -39,6 +39,18 @@ class Bead:
 
 
 @dataclass
+class Gloss:
+    """A machine translation of the other version into the pivot's language, sentence by sentence: evidence
+    for the aligner and a reading aid for a reviewer, never to be mistaken for the human text."""
+
+    language: str  # the language translated into (the pivot's)
+    engine: str  # "apertium", "argos"
+    model: str  # the package or pair, e.g. "apertium-eng-spa"
+    version: str
+    texts: dict[str, str]  # sentence id of the other version → its translation
+
+
+@dataclass
 class Alignment:
     """The beads between ``source`` (the pivot) and ``target``, with what made them."""
 
@@ -47,6 +59,7 @@ class Alignment:
     beads: list[Bead]
     model: str = ""  # the embedding model that aligned it
     settings: dict[str, object] = field(default_factory=dict)
+    gloss: Gloss | None = None  # the other version machine-translated, when alignment used it
 
     def as_indices(self) -> list[tuple[list[int], list[int]]]:
         """Beads as 0-based sentence positions, the form gold files and the evaluator use."""

@@ -68,6 +68,12 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 @click.option("--metadata", "metadata_file", type=click.Path(path_type=Path), default=None,
               help="A TOML file with title, author and source for the corpus and for each version ([nb], [en]); "
                    "options given on the command line win. See samples/vraem.toml.")
+@click.option("--translate/--no-translate", "use_translation", default=None,
+              help="Machine-translate the other versions into the pivot's language offline and use the "
+                   "translation as a second opinion (it also goes into the TEI as its own layer). Default: "
+                   "whenever an engine is installed for the pair (Apertium for es↔en on Debian, an Argos package "
+                   "otherwise); --translate makes a missing engine an error.")
+@click.option("--engine", default=None, metavar="argos|apertium", help="The translation engine (with --translate).")
 @click.option("--tmx-lang", "tmx_langs", multiple=True, metavar="NAME=TAG",
               help="tmx: the language tag of a version in the TMX files, since tools disagree (nb, nb-NO, no); "
                    "repeat it for several. NAME is the version's name: its language code (en2 for a second "
@@ -79,8 +85,9 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
 def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
                   paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
-                  sources: tuple[str, ...], metadata_file: Path | None, tmx_langs: tuple[str, ...],
-                  tmx_multilingual: bool, confirmed_only: bool) -> None:
+                  sources: tuple[str, ...], metadata_file: Path | None, use_translation: bool | None,
+                  engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
+                  confirmed_only: bool) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
 
     A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
@@ -112,8 +119,9 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
+    translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model)
-    alignments = align_versions(docs, encoder, earlier=versions.earlier, report=say)
+    alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say)
     for a in alignments:
         say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}, "
             f"of the links {a.link_confidence:.2f}")
@@ -126,6 +134,28 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
         WRITERS[fmt](alignments, output, **options)
     for path in output_paths(output, alignments, fmt, multilingual=tmx_multilingual):
         say(f"wrote {path}")
+
+
+def _translators(docs, wanted: bool | None, engine: str | None) -> dict[str, object]:
+    """A translator into the pivot's language for each other version that has one installed. ``wanted``
+    None: use what is there and say what is not; True: a version without an engine is an error."""
+    from translate.base import TranslationError
+    from translate.engines import choose
+
+    if wanted is False:
+        return {}
+    pivot, translators = docs[0], {}
+    for doc in docs[1:]:
+        if doc.lang == pivot.lang:
+            continue
+        try:
+            translators[doc.name] = choose(doc.lang, pivot.lang, engine)
+        except TranslationError as err:
+            if wanted:
+                raise UserError(f"{doc.source or doc.name}: cannot translate it: {err}") from None
+            say(f"no machine translation for {doc.lang}→{pivot.lang}, aligning without one "
+                f"(polyalign translate --help says what to install)")
+    return translators
 
 
 def _writer_options(fmt: str, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
@@ -202,6 +232,179 @@ def eval_command(gold: Path, test: Path, as_json: bool) -> None:
     except ValueError as err:
         raise UserError(str(err)) from None
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
+
+
+@main.command("translate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--to", "target", required=True, metavar="CODE", help="The language to translate into (en, es, nb).")
+@click.option("--from", "source", default=None, metavar="CODE",
+              help="The file's language. Default: the file name's suffix (ojo.es.txt), else detected.")
+@click.option("--engine", default=None, metavar="argos|apertium",
+              help="The engine to use. Default: the best installed for the pair (an Argos package, else "
+                   "Apertium for es↔en).")
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
+              help="Where to write the translation. Default: stdout.")
+@click.option("--presplit", is_flag=True,
+              help="FILE holds one sentence per line; so does the translation (a blank line between paragraphs).")
+def translate_command(file: Path, target: str, source: str | None, engine: str | None, output: Path | None,
+                      presplit: bool) -> None:
+    """Machine-translate FILE offline, sentence by sentence, keeping its paragraphs and sentences.
+
+    Each paragraph becomes one line, its sentences joined by a space; with --presplit, one sentence per line
+    and a blank line between paragraphs. A closing list of footnotes stays one (translated). Translations are
+    cached in $XDG_CACHE_HOME/polyalign/translations.sqlite, so a second run translates nothing again.
+
+    \b
+    Example:
+      polyalign translate samples/ojo.es.txt --to en -o out/ojo.mt.en.txt
+      polyalign translate notes.txt --from es --to en --engine apertium --presplit
+    """
+    from align import languages
+    from align.atomic import atomic_write
+    from align.pipeline import read_versions
+    from translate.base import TranslationError
+    from translate.engines import choose
+
+    try:
+        target = languages.normalise_code(target)
+        docs = read_versions([file], [source], presplit=presplit)
+        if len(docs) != 1:
+            raise UserError(f"{file}: holds {len(docs)} versions (a polyalign TEI); translate one text at a time")
+        doc = docs[0]
+        if doc.lang == target:
+            raise UserError(f"{file}: is already in {languages.name(target)} ({target}); nothing to translate")
+        translator = choose(doc.lang, target, engine)
+    except (InputError, ValueError, TranslationError) as err:
+        raise UserError(str(err)) from None
+    if getattr(translator, "warning", None):
+        say(f"warning: {translator.warning}")
+    texts = [s.text for s in doc.sentences] + [n.text for n in doc.notes]
+    with_notes = f", {len(doc.notes)} notes" if doc.notes else ""
+    say(f"translating {file} ({doc.lang}→{target}, {len(doc.sentences)} sentences in {len(doc.paragraphs)} "
+        f"paragraphs{with_notes}) with {translator.info}")
+    translated: list[str] = []
+    try:
+        step = 1000  # progress on long texts, yet few Apertium processes (each costs ~0.25 s to start)
+        for start in range(0, len(texts), step):
+            translated += [" ".join(t.split()) for t in translator.translate(texts[start:start + step])]
+            if len(texts) > step:
+                say(f"{min(start + step, len(texts))} of {len(texts)} translated")
+    except TranslationError as err:
+        raise UserError(str(err)) from None
+    if hasattr(translator, "hits"):
+        say(f"{translator.hits} from the translation cache, {translator.misses} translated now")
+    sentences, notes = iter(translated[:len(doc.sentences)]), translated[len(doc.sentences):]
+    paragraphs = [[next(sentences) for _ in p.sentences] for p in doc.paragraphs]
+    text = ("\n\n".join("\n".join(p) for p in paragraphs) if presplit
+            else "\n".join(" ".join(p) for p in paragraphs)) + "\n"
+    if notes:
+        text += "\n" + "".join(f"{n.label}) {t}\n" for n, t in zip(doc.notes, notes))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_write(output) as handle:
+        handle.write(text)
+    say(f"wrote {output}")
+
+
+@main.group("models")
+def models_group() -> None:
+    """Install, list, remove and fetch the Argos Translate packages (.argosmodel files) that translate offline.
+
+    Packages live where Argos Translate keeps them (ARGOS_PACKAGES_DIR, else
+    ~/.local/share/argos-translate/packages), so argospm sees them too. No Norwegian package can be had
+    offline: bring the .argosmodel file. nb↔es goes through English when translate-nb_en and
+    translate-en_es (or the reverse pair) are installed.
+
+    \b
+    Example:
+      polyalign models install translate-nb_en-1_9.argosmodel
+      polyalign models list
+    """
+
+
+@models_group.command("install")
+@click.argument("path", type=click.Path(path_type=Path))
+def models_install_command(path: Path) -> None:
+    """Install the package file PATH (.argosmodel), replacing another version of the same pair.
+
+    The file is checked first (zip, metadata.json, SentencePiece model, CTranslate2 model, which is loaded
+    and run once); a broken file installs nothing.
+
+    \b
+    Example:
+      polyalign models install ~/Downloads/translate-nb_en-1_9.argosmodel
+    """
+    from translate import argos
+    from translate.base import TranslationError
+
+    try:
+        package = argos.install(path)
+    except TranslationError as err:
+        raise UserError(str(err)) from None
+    say(f"installed {package} in {package.path}")
+
+
+@models_group.command("list")
+def models_list_command() -> None:
+    """List the installed translation packages: name, languages, version and folder, tab-separated.
+
+    \b
+    Example:
+      polyalign models list
+    """
+    from translate import argos
+
+    packages = argos.installed()
+    for package in packages:
+        click.echo(f"{package.name}\t{package.from_code} → {package.to_code}\t{package.version}\t{package.path}")
+    if not packages:
+        say(f"no translation packages in {argos.package_dir()}; add one with `polyalign models install FILE`")
+
+
+@models_group.command("remove")
+@click.argument("from_code", metavar="FROM")
+@click.argument("to_code", metavar="TO")
+def models_remove_command(from_code: str, to_code: str) -> None:
+    """Remove the package that translates FROM into TO (every installed version of it).
+
+    \b
+    Example:
+      polyalign models remove nb en
+    """
+    from translate import argos
+    from translate.base import TranslationError
+
+    try:
+        removed = argos.remove(from_code, to_code)
+    except TranslationError as err:
+        raise UserError(str(err)) from None
+    for package in removed:
+        say(f"removed {package}")
+
+
+@models_group.command("fetch")
+@click.argument("from_code", metavar="FROM")
+@click.argument("to_code", metavar="TO")
+def models_fetch_command(from_code: str, to_code: str) -> None:
+    """Download the package FROM → TO from the Argos package index and install it (needs a network).
+
+    Without a network it says which file to get elsewhere; `polyalign models install FILE` then installs it.
+    For nb → es, fetch nb en and en es: polyalign translates through English.
+
+    \b
+    Example:
+      polyalign models fetch nb en
+      polyalign models fetch en es
+    """
+    from translate import argos
+    from translate.base import TranslationError
+
+    try:
+        package = argos.fetch(from_code, to_code, report=say)
+    except TranslationError as err:
+        raise UserError(str(err)) from None
+    say(f"installed {package} in {package.path}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import numpy as np
 
 from align import languages
 from align.aligner import AlignerSettings, Side, align, align_around
-from align.beads import Alignment, Bead, Status
+from align.beads import Alignment, Bead, Gloss, Status
 from align.confidence import Calibration
 from align.document import Document
 from align.embed import Encoder
@@ -154,23 +154,35 @@ def version_names(langs: list[str]) -> list[str]:
 Embedded = tuple[np.ndarray, list[np.ndarray] | None]  # sentence vectors and each sentence's token vectors
 
 
-def side_of(doc: Document, embedded: Embedded) -> Side:
+GLOSS_WEIGHT = 0.5  # share of the similarity that comes from a machine translation, when there is one
+
+
+def side_of(doc: Document, embedded: Embedded, gloss: np.ndarray | None = None, *,
+            glossed: bool = False) -> Side:
+    """The aligner's view of a document. ``gloss`` (vectors of its sentences machine-translated into the
+    pivot's language) or ``glossed`` (for the pivot, when the other side has a gloss) widen every vector so
+    that one dot product gives (1 − w) × the cross-lingual similarity + w × the similarity of the pivot to
+    the translation (Bleualign's idea, as a second opinion rather than a replacement)."""
     sentences = doc.sentences
     vectors, tokens = embedded
+    if gloss is not None or glossed:
+        second = vectors if gloss is None else gloss
+        vectors = np.hstack([np.sqrt(1 - GLOSS_WEIGHT) * vectors, np.sqrt(GLOSS_WEIGHT) * second])
     return Side(vectors, np.array([len(s.text) for s in sentences], dtype=float), doc.paragraph_starts,
                 texts=[s.text for s in sentences], tokens=tokens)
 
 
 def align_pair(source: Document, target: Document, source_embedded: Embedded, target_embedded: Embedded,
                *, settings: AlignerSettings, calibration: Calibration, model: str,
-               earlier: Alignment | None = None) -> Alignment:
+               earlier: Alignment | None = None, gloss: tuple[Gloss, np.ndarray] | None = None) -> Alignment:
     """The beads between two segmented, embedded versions, each with a calibrated confidence.
 
     With an ``earlier`` alignment of the same two documents, its confirmed beads are kept exactly as they
     are and the aligner runs between them; a bead a reviewer rejected keeps its verdict if the aligner
     makes it again.
     """
-    src_side, tgt_side = side_of(source, source_embedded), side_of(target, target_embedded)
+    src_side = side_of(source, source_embedded, glossed=gloss is not None)
+    tgt_side = side_of(target, target_embedded, gloss[1] if gloss else None)
     kept = [(bead, ranges) for bead, ranges in _bead_ranges(earlier) if bead.status is Status.CONFIRMED] \
         if earlier else []
     if kept:
@@ -184,7 +196,7 @@ def align_pair(source: Document, target: Document, source_embedded: Embedded, ta
     for b, confidence in zip(found, confidences):
         ids = (tuple(src[i].id for i in b.src), tuple(tgt[j].id for j in b.tgt))
         beads.append(judged[ids] if ids in judged else Bead(*ids, b.score, float(confidence)))
-    return Alignment(source, target, beads, model=model, settings=asdict(settings))
+    return Alignment(source, target, beads, model=model, settings=asdict(settings), gloss=gloss[0] if gloss else None)
 
 
 def _bead_ranges(alignment: Alignment) -> list[tuple[Bead, tuple[tuple[int, int], tuple[int, int]]]]:
@@ -201,11 +213,13 @@ def _bead_ranges(alignment: Alignment) -> list[tuple[Bead, tuple[tuple[int, int]
 
 
 def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerSettings | None = None,
-                   earlier: dict[str, Alignment] | None = None,
+                   earlier: dict[str, Alignment] | None = None, translators: dict[str, Any] | None = None,
                    report: Callable[[str], None] = lambda _: None) -> list[Alignment]:
     """Every version aligned to the first (the pivot); each document is encoded once. ``earlier`` holds
-    alignments read back from TEI, by the other version's name: their confirmed beads are kept."""
-    earlier = earlier or {}
+    alignments read back from TEI, by the other version's name: their confirmed beads are kept.
+    ``translators`` (by the other version's name; see ``translate.base.Translator``) translate a version
+    into the pivot's language: the translation is evidence for the aligner and goes into the alignment."""
+    earlier, translators = earlier or {}, translators or {}
     settings = settings or AlignerSettings()
     calibration = Calibration.load()
     embedded = {}
@@ -213,6 +227,26 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
         report(f"encoding {doc.source or doc.name}: {len(doc.sentences)} sentences")
         embedded[doc.name] = encoder.encode_with_tokens([s.text for s in doc.sentences])
     pivot = docs[0]
+    glosses = {}
+    for other in docs[1:]:
+        before = earlier.get(other.name)
+        if other.name in translators:
+            glosses[other.name] = gloss_of(other, translators[other.name], encoder, report)
+        elif before is not None and before.gloss is not None:  # read back from TEI: still evidence
+            texts = [before.gloss.texts.get(s.id, s.text) for s in other.sentences]
+            glosses[other.name] = before.gloss, encoder.encode(texts)
     return [align_pair(pivot, other, embedded[pivot.name], embedded[other.name], settings=settings,
-                       calibration=calibration, model=encoder.name, earlier=earlier.get(other.name))
+                       calibration=calibration, model=encoder.name, earlier=earlier.get(other.name),
+                       gloss=glosses.get(other.name))
             for other in docs[1:]]
+
+
+def gloss_of(doc: Document, translator: Any, encoder: Encoder,
+             report: Callable[[str], None] = lambda _: None) -> tuple[Gloss, np.ndarray]:
+    """``doc`` machine-translated sentence by sentence, and the translations' sentence vectors."""
+    info = translator.info
+    report(f"translating {doc.source or doc.name} into {translator.target} with {info}")
+    texts = translator.translate([s.text for s in doc.sentences])
+    gloss = Gloss(translator.target, info.engine, info.model, info.version,
+                  {s.id: t for s, t in zip(doc.sentences, texts)})
+    return gloss, encoder.encode(texts)

@@ -11,6 +11,7 @@ inserted before the suffix); with a single pair the path is used as given. See `
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -96,6 +97,7 @@ def _json_document(doc: Document) -> dict[str, object]:
 def _json_alignment(alignment: Alignment) -> dict[str, object]:
     return {"pair": pair_name(alignment), "source": alignment.source.name, "target": alignment.target.name,
             "model": alignment.model, "settings": alignment.settings,
+            "gloss": dataclasses.asdict(alignment.gloss) if alignment.gloss else None,  # machine translation
             "beads": [{"source": list(b.source), "target": list(b.target), "shape": b.shape,
                        "score": b.score, "confidence": b.confidence, "status": _status(b)}
                       for b in alignment.beads]}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from align.beads import Alignment, Bead, Status
+from align.beads import Alignment, Bead, Gloss, Status
 from align.document import Document, Note, Paragraph, Sentence
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
@@ -67,12 +67,26 @@ def read_corpus(path: str | os.PathLike) -> ParallelCorpus:
     header = root.find(f"{TEI}teiHeader")
     if header is None:
         raise CorpusError("has no corpus teiHeader")
-    documents = {doc.name: doc for doc in (read_member(tei, path) for tei in root.findall(f"{TEI}TEI"))}
+    members = [tei for tei in root.findall(f"{TEI}TEI") if tei.get("type") != "translation"]
+    documents = {doc.name: doc for doc in (read_member(tei, path) for tei in members)}
     groups = root.findall(f"{TEI}standOff/{TEI}linkGrp[@type='alignment']")
     if not groups:
         raise CorpusError("has no standOff linkGrp type='alignment'")
     alignments = [_alignment(group, documents) for group in groups]
+    glosses = {tei.get("corresp", "").removeprefix("#"): _gloss(tei)
+               for tei in root.findall(f"{TEI}TEI[@type='translation']")}
+    for alignment in alignments:
+        alignment.gloss = glosses.get(alignment.target.name)
     return ParallelCorpus(alignments, copy.deepcopy(header))
+
+
+def _gloss(tei: etree._Element) -> Gloss:
+    """A machine-translation layer (see ``tei.writer._gloss_member``) back as the Gloss it was written from."""
+    app = tei.find(f"{TEI}teiHeader/{TEI}encodingDesc/{TEI}appInfo/{TEI}application")
+    engine, version, model = ("", "", "") if app is None else \
+        (app.get("ident", ""), app.get("version", ""), app.findtext(f"{TEI}label") or "")
+    texts = {s.get("corresp", "").removeprefix("#"): s.text or "" for s in tei.iter(f"{TEI}s")}
+    return Gloss(tei.get(XML_LANG, ""), engine, model, "" if version == "unknown" else version, texts)
 
 
 def read_member(tei: etree._Element, path: str | os.PathLike = "") -> Document:

@@ -17,7 +17,7 @@ from importlib import metadata
 from lxml import etree
 
 from align.atomic import atomic_write
-from align.beads import Alignment, Bead, Status
+from align.beads import Alignment, Bead, Gloss, Status
 from align.document import Document
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
@@ -186,6 +186,12 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
     for a in alignments:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(a.settings.items())) or "defaults"
         _el(app, "desc", f"{pair_name(a)}: embedding model {a.model or 'unknown'}; settings: {settings}.")
+    for a in alignments:
+        if a.gloss is not None:
+            mt = _el(app.getparent(), "application", ident=a.gloss.engine, version=a.gloss.version or "unknown")
+            _el(mt, "label", a.gloss.model)
+            _el(mt, "desc", f"Machine translation of {a.target.name} into {a.gloss.language} (the TEI "
+                            f"{gloss_name(a.target)}), used by polyalign as evidence for the {pair_name(a)} links.")
     _el(_el(_el(encoding, "editorialDecl"), "segmentation"), "p",
         "Each p is a paragraph of the input file and each s a sentence found by polyalign's sentence "
         "splitter. The content of an s is exactly the characters of the input between the sentence's "
@@ -206,8 +212,10 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
     for change in _revisions(run.previous):
         revisions.append(copy.deepcopy(change))
     models = ", ".join(dict.fromkeys(a.model or "unknown" for a in alignments))
+    glosses = "".join(f" Machine translation of {a.target.name} by {a.gloss.engine} {a.gloss.model} "
+                      f"{a.gloss.version} was evidence." for a in alignments if a.gloss is not None)
     _el(revisions, "change", f"Automatic alignment by polyalign {polyalign_version()} with the embedding "
-                             f"model {models}.", xml_id=run.id, when=run.when, who=f"#{ALIGNER}")
+                             f"model {models}.{glosses}", xml_id=run.id, when=run.when, who=f"#{ALIGNER}")
 
 
 def _bead_record(group: etree._Element, bead: Bead, number: int, pair: str, alignment: Alignment,
@@ -263,6 +271,43 @@ def _member(root: etree._Element, doc: Document, title: str) -> None:
         div = _el(_el(text, "back"), "div", type="notes")
         for note in doc.notes:
             _el(div, "note", note.text, xml_id=note.id, n=note.label, place="foot")
+
+
+def gloss_name(doc: Document) -> str:
+    """``en-mt``: the name, and id prefix, of the machine-translation layer of version ``en``."""
+    return f"{doc.name}-mt"
+
+
+def _gloss_member(root: etree._Element, doc: Document, gloss: Gloss) -> None:
+    """The machine translation of ``doc`` as a TEI of its own, ParlaMint's way: it mirrors the version
+    paragraph by paragraph and sentence by sentence, each ``p`` and ``s`` pointing at its original with
+    ``corresp``, so that nobody takes machine text for the translator's. (ParlaMint keeps the original ids
+    in a separate file; in one corpus ids must be unique, so here they gain the layer's name as prefix.)"""
+    name = gloss_name(doc)
+    tei = _el(root, "TEI", xml_lang=gloss.language, xml_id=name, type="translation", corresp=f"#{doc.name}")
+    _, file_desc = _header(tei, f"Machine translation of {doc.name} into "
+                                f"{LANGUAGE_NAMES.get(gloss.language, gloss.language)} ({gloss.engine})", [])
+    _el(_el(file_desc, "sourceDesc"), "p", f"Machine translation of the version {doc.name} (#{doc.name}), "
+                                           f"sentence by sentence, by {gloss.engine} {gloss.model} {gloss.version}.")
+    app = _el(_el(file_desc.getparent(), "encodingDesc"), "appInfo")
+    _el(_el(app, "application", ident=gloss.engine, version=gloss.version or "unknown"), "label", gloss.model)
+    body = _el(_el(tei, "text"), "body")
+    for number, paragraph in enumerate(doc.paragraphs, 1):
+        p = _el(body, "p", xml_id=_layer_id(name, paragraph.id, f"p{number}"), corresp=f"#{paragraph.id}")
+        for sentence in paragraph.sentences:
+            if sentence.id in gloss.texts:
+                _el(p, "s", gloss.texts[sentence.id], xml_id=_layer_id(name, sentence.id, ""),
+                    corresp=f"#{sentence.id}").tail = "\n"
+        if not len(p):
+            body.remove(p)
+    if not len(body):
+        _el(body, "p")
+
+
+def _layer_id(layer: str, original: str, fallback: str) -> str:
+    """``en.p3.s2`` → ``en-mt.p3.s2``: the original id with the layer's name in place of the version's."""
+    rest = original.split(".", 1)[1] if "." in original else (fallback or original)
+    return f"{layer}.{rest}"
 
 
 NOTE_MARKER = re.compile(r"\((\d{1,3})\)|\[(\d{1,3})\]")
@@ -322,6 +367,9 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
             _bead_record(group, bead, number, pair, alignment, run)
     for doc in docs:
         _member(root, doc, title)
+    for alignment in alignments:
+        if alignment.gloss is not None:
+            _gloss_member(root, alignment.target, alignment.gloss)
 
     seen: set[str] = set()
     for el in root.iter():
@@ -354,13 +402,15 @@ def write_tei(alignments: list[Alignment], path: str | os.PathLike, **options) -
 
 
 def _indent(root: etree._Element, kept: list[bool]) -> None:
-    """Indent what polyalign made; leave the members read from TEI (the last ``len(kept)`` children)
-    as they came, since re-indenting mixed content would change the whitespace between inline elements."""
+    """Indent what polyalign made; leave the members read from TEI (``kept``, one flag per version in
+    order) as they came, since re-indenting mixed content would change the whitespace between inline
+    elements."""
     children = list(root)
-    members = dict(zip(children[len(children) - len(kept):], kept))
+    versions_ = [c for c in children if c.tag == f"{{{TEI_NS}}}TEI" and c.get("type") != "translation"]
+    as_they_came = {member for member, keep in zip(versions_, kept) if keep}
     root.text = "\n  "
     for child in children:
-        if not members.get(child, False):
+        if child not in as_they_came:
             _indent_around_sentences(child)
         child.tail = "\n  "
     children[-1].tail = "\n"

@@ -169,3 +169,28 @@ def test_notes_come_back(tmp_path: Path) -> None:
         assert [(n.id, n.label, n.text) for n in after.notes] == [(n.id, n.label, n.text) for n in before.notes]
         assert [s.text for s in after.sentences] == [s.text for s in before.sentences]
         assert all(after.text[n.start:n.end] == n.text for n in after.notes)
+
+
+def test_a_machine_translation_is_a_layer_of_its_own(tmp_path: Path) -> None:
+    """ParlaMint's convention: the translation mirrors its version with corresp, its engine in the header;
+    it reads back as the alignment's gloss and writes again unchanged."""
+    from align.beads import Gloss
+
+    alignments = sample_alignments()
+    en = alignments[0].target
+    gloss = Gloss("nb", "apertium", "apertium-eng-nob", "0.9", {s.id: f"«{s.text}» på norsk" for s in en.sentences})
+    alignments[0].gloss = gloss
+    first, second = write_read_write(alignments, tmp_path)
+    assert canonical(first) == canonical(second)
+    root = etree.parse(str(first)).getroot()
+    [layer] = root.findall("t:TEI[@type='translation']", NS)
+    assert (layer.get("corresp"), layer.get("{http://www.w3.org/XML/1998/namespace}lang")) == ("#en", "nb")
+    sentences = layer.findall(".//t:s", NS)
+    assert [(s.get("corresp"), s.text) for s in sentences] == [(f"#{i}", t) for i, t in gloss.texts.items()]
+    assert sentences[0].get("{http://www.w3.org/XML/1998/namespace}id") == "en-mt.p1.s1"
+    apps = root.findall("t:teiHeader/t:encodingDesc/t:appInfo/t:application", NS)
+    assert [(a.get("ident"), a.get("version"), a.findtext("t:label", namespaces=NS)) for a in apps][1:] == \
+           [("apertium", "0.9", "apertium-eng-nob")]
+    [back, other] = read_corpus(first).alignments
+    assert back.gloss == gloss and other.gloss is None
+    assert [d.name for d in read_corpus(first).documents] == ["nb", "en", "es"]  # the layer is not a version
