@@ -249,6 +249,33 @@ def test_pivot_through_english(models):
     assert argos.find_translator("en", "nb") is None and argos.find_translator("nb", "nb") is None
 
 
+def test_end_to_end_with_the_cache_and_the_aligner(models, encoder, tmp_path):
+    """The path a user takes: install, translate through the cache (a second run never reaches the model),
+    remove; and `align` uses the package as evidence and writes its layer."""
+    from align.pipeline import align_versions, read_versions
+    from tests.conftest import SAMPLES
+    from translate.engines import choose
+
+    argos.install(models["en_es"])
+    cached = choose("en", "es")
+    sentences = CORPUS[:12]
+    first = cached.translate(sentences)
+    inner = cached.translator
+    inner._model = Spy(inner._model)
+    assert cached.translate(sentences) == first and inner._model.calls == []  # all hits
+    assert cached.hits == cached.misses == len(set(sentences))
+    assert choose("en", "es").translate(sentences) == first  # a new run reads the same cache file
+
+    docs = read_versions([SAMPLES / "ojo.es.txt", SAMPLES / "ojo.en.txt"], [None, None])
+    [alignment] = align_versions(docs, encoder, translators={"en": choose("en", "es", engine="argos")})
+    assert alignment.gloss.engine == "argos" and alignment.gloss.model == "translate-en_es"
+    assert len(alignment.gloss.texts) == len(docs[1].sentences)
+
+    argos.remove("en", "es")
+    with pytest.raises(TranslationError, match="translate-en_es"):
+        choose("en", "es", engine="argos")
+
+
 def test_a_package_may_call_bokmal_no(folders, tmp_path):
     metadata = json.loads((folders["nb_en"] / "metadata.json").read_text())
     no_en = zip_package(folders["nb_en"], tmp_path / "no_en.argosmodel",
