@@ -1,7 +1,7 @@
 """Files in, alignments out: reading, language, segmentation, embeddings, alignment, confidence.
 
-The CLI and any other caller go through ``read_version`` and ``align_versions``; each stage meets the
-next through the plain types of ``align.document`` and ``align.beads``.
+The CLI and any other caller go through ``read_inputs`` (or ``read_versions``) and ``align_versions``; each
+stage meets the next through the plain types of ``align.document`` and ``align.beads``.
 """
 from __future__ import annotations
 
