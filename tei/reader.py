@@ -84,7 +84,8 @@ def _gloss(tei: etree._Element) -> Gloss:
     """A machine-translation layer (see ``tei.writer._gloss_member``) back as the Gloss it was written from."""
     app = tei.find(f"{TEI}teiHeader/{TEI}encodingDesc/{TEI}appInfo/{TEI}application")
     engine, version, model = ("", "", "") if app is None else \
-        (app.get("ident", ""), app.get("version", ""), app.findtext(f"{TEI}label") or "")
+        (app.get("ident", ""), app.findtext(f"{TEI}label[@type='version']") or app.get("version", ""),
+         app.findtext(f"{TEI}label") or "")
     texts = {s.get("corresp", "").removeprefix("#"): s.text or "" for s in tei.iter(f"{TEI}s")}
     return Gloss(tei.get(XML_LANG, ""), engine, model, "" if version == "unknown" else version, texts)
 

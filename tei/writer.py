@@ -188,8 +188,7 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
         _el(app, "desc", f"{pair_name(a)}: embedding model {a.model or 'unknown'}; settings: {settings}.")
     for a in alignments:
         if a.gloss is not None:
-            mt = _el(app.getparent(), "application", ident=a.gloss.engine, version=a.gloss.version or "unknown")
-            _el(mt, "label", a.gloss.model)
+            mt = _engine_application(app.getparent(), a.gloss)
             _el(mt, "desc", f"Machine translation of {a.target.name} into {a.gloss.language} (the TEI "
                             f"{gloss_name(a.target)}), used by polyalign as evidence for the {pair_name(a)} links.")
     _el(_el(_el(encoding, "editorialDecl"), "segmentation"), "p",
@@ -290,7 +289,7 @@ def _gloss_member(root: etree._Element, doc: Document, gloss: Gloss) -> None:
     _el(_el(file_desc, "sourceDesc"), "p", f"Machine translation of the version {doc.name} (#{doc.name}), "
                                            f"sentence by sentence, by {gloss.engine} {gloss.model} {gloss.version}.")
     app = _el(_el(file_desc.getparent(), "encodingDesc"), "appInfo")
-    _el(_el(app, "application", ident=gloss.engine, version=gloss.version or "unknown"), "label", gloss.model)
+    _engine_application(app, gloss)
     body = _el(_el(tei, "text"), "body")
     for number, paragraph in enumerate(doc.paragraphs, 1):
         p = _el(body, "p", xml_id=_layer_id(name, paragraph.id, f"p{number}"), corresp=f"#{paragraph.id}")
@@ -302,6 +301,20 @@ def _gloss_member(root: etree._Element, doc: Document, gloss: Gloss) -> None:
             body.remove(p)
     if not len(body):
         _el(body, "p")
+
+
+def _engine_application(app_info: etree._Element, gloss: Gloss) -> etree._Element:
+    """An ``application`` for a translation engine. TEI's @version takes only dotted numbers ("0.8.1"), so
+    a Debian version ("0.8.1-2") or a pivot's ("1.0+1.0") goes there cut to what fits, and whole into a
+    ``label type="version"``, where the reader takes it from."""
+    fits = VERSION_NUMBER.match(gloss.version or "")
+    app = _el(app_info, "application", ident=gloss.engine, version=fits.group(0) if fits else "0")
+    _el(app, "label", gloss.model)
+    _el(app, "label", gloss.version or "unknown", type="version")
+    return app
+
+
+VERSION_NUMBER = re.compile(r"\d+[a-z]*\d*(\.\d+[a-z]*\d*){0,3}")
 
 
 def _layer_id(layer: str, original: str, fallback: str) -> str:

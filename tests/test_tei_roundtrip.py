@@ -178,7 +178,7 @@ def test_a_machine_translation_is_a_layer_of_its_own(tmp_path: Path) -> None:
 
     alignments = sample_alignments()
     en = alignments[0].target
-    gloss = Gloss("nb", "apertium", "apertium-eng-nob", "0.9", {s.id: f"«{s.text}» på norsk" for s in en.sentences})
+    gloss = Gloss("nb", "apertium", "apertium-eng-nob", "0.9.1-2", {s.id: f"«{s.text}» på norsk" for s in en.sentences})
     alignments[0].gloss = gloss
     first, second = write_read_write(alignments, tmp_path)
     assert canonical(first) == canonical(second)
@@ -190,7 +190,7 @@ def test_a_machine_translation_is_a_layer_of_its_own(tmp_path: Path) -> None:
     assert sentences[0].get("{http://www.w3.org/XML/1998/namespace}id") == "en-mt.p1.s1"
     apps = root.findall("t:teiHeader/t:encodingDesc/t:appInfo/t:application", NS)
     assert [(a.get("ident"), a.get("version"), a.findtext("t:label", namespaces=NS)) for a in apps][1:] == \
-           [("apertium", "0.9", "apertium-eng-nob")]
+           [("apertium", "0.9.1", "apertium-eng-nob")]  # TEI's @version takes dotted numbers only
     [back, other] = read_corpus(first).alignments
     assert back.gloss == gloss and other.gloss is None
     assert [d.name for d in read_corpus(first).documents] == ["nb", "en", "es"]  # the layer is not a version
