@@ -307,6 +307,87 @@ def translate_command(file: Path, target: str, source: str | None, engine: str |
     say(f"wrote {output}")
 
 
+@main.command("batch")
+@click.argument("source", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The folder for the outputs (ID.xml per document), summary.json, and the run's state "
+                   "(.polyalign-batch/), which lets a second run skip what is done.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Repeat it for several; default tei. Files per document: ID.xml (tei), ID.tsv, ID.json, "
+                   "ID.beads.txt, ID.tmx (ID.nb-en.tmx per pair), ID.intertext.xml, ID.xces.xml (and their "
+                   "files per version and pair).")
+@click.option("--pivot", "pivots", multiple=True, metavar="CODE",
+              help="The pivot's language; repeat it (or nb,en) for a fallback order. Default: the language the "
+                   "most documents have (ties: alphabetical). A document with none of them fails.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Documents aligned at once, each worker a process that loads the model once. torch already "
+                   "spreads one document over the cores: more workers pay off for many small documents.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Align on a Dask distributed cluster (tcp://host:8786) instead of here; its workers need "
+                   "polyalign installed and INPUT and OUTPUT at the same paths (a shared file system).")
+@click.option("--force", is_flag=True, help="Align every document again, also those unchanged since the last run.")
+@click.option("--presplit", is_flag=True, help="The files hold one sentence per line; never re-split them.")
+@click.option("--paragraphs", type=click.Choice(["auto", "line", "blank"]), default="auto", show_default=True,
+              help="line: each line is a paragraph; blank: blank lines separate paragraphs (hard-wrapped text).")
+@click.option("--model", default=None, metavar="NAME|FOLDER",
+              help="A sentence-transformers model name or folder. Default: multilingual-e5-small.")
+@click.option("--translate/--no-translate", "use_translation", default=None,
+              help="As for align: machine translation into the pivot's language as a second opinion, by "
+                   "default wherever an engine is installed; --translate fails a document that has none.")
+@click.option("--engine", default=None, metavar="argos|apertium", help="The translation engine.")
+def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: tuple[str, ...], workers: int,
+                  scheduler: str | None, force: bool, presplit: bool, paragraphs: str, model: str | None,
+                  use_translation: bool | None, engine: str | None) -> None:
+    """Align every document of INPUT, a folder or a CSV manifest, into OUTPUT: progress as it goes, a
+    summary at the end (and in OUTPUT/summary.json), exit status 1 if any document failed.
+
+    \b
+    A folder groups its files by name: vraem.nb.txt, vraem.en.txt and
+    vraem.es.xml are the document vraem; vraem.toml beside them holds its
+    header metadata (as for align --metadata). A manifest has the columns
+    id,path,language (one row per version; paths relative to it) and,
+    for the header, title,author,source.
+
+    A document that cannot be aligned is reported with its reason and the batch goes on. A second run skips
+    the documents whose files and settings have not changed; an interrupted run (Ctrl-C, a killed process)
+    goes on where it stopped.
+
+    \b
+    Example:
+      polyalign batch corpus/ -o aligned/ -j 2
+      polyalign batch manifest.csv -o aligned/ --pivot nb --format tei --format tsv
+      polyalign batch corpus/ -o aligned/ --scheduler tcp://10.0.0.5:8786
+    """
+    import signal
+
+    from align import batch, manifest
+
+    if outdir.resolve() == source.resolve():
+        raise UserError("OUTPUT must be another folder than INPUT (it may be inside it)")
+    try:
+        jobs = manifest.read_jobs(source, exclude=outdir)
+        order = manifest.pivot_languages(jobs, [c.strip() for p in pivots for c in p.split(",") if c.strip()])
+    except ValueError as err:  # ManifestError, LanguageError
+        raise UserError(str(err)) from None
+    if not jobs:
+        raise UserError(f"{source}: no documents in it (texts named like vraem.nb.txt and vraem.en.txt)")
+    say(f"{len(jobs)} document{'s' * (len(jobs) != 1)} in {source}; pivot language {' or '.join(order) or 'none'}")
+    settings = batch.Settings(model, tuple(dict.fromkeys(formats or ("tei",))), presplit, paragraphs,
+                              use_translation, engine)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` (a job scheduler's) stops it like Ctrl-C
+    try:
+        summary = batch.run_batch([manifest.with_pivot(job, order) for job in jobs], settings, outdir,
+                                  workers=workers, scheduler=scheduler, force=force, progress=batch.Progress(),
+                                  source=str(source))
+    except batch.BatchError as err:
+        raise UserError(str(err)) from None
+    for line in summary.lines():
+        say(line)
+    say(f"wrote {outdir / batch.SUMMARY}")
+    if not summary.ok:
+        sys.exit(130 if summary.interrupted else 1)
+
+
 @main.group("models")
 def models_group() -> None:
     """Install, list, remove and fetch the Argos Translate packages (.argosmodel files) that translate offline.
