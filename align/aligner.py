@@ -258,7 +258,8 @@ def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
     beads, i, j = [], 0, 0
     for (i0, i1), (j0, j1) in [*kept, ((len(src), len(src)), (len(tgt), len(tgt)))]:
         if i0 < i or j0 < j or i1 < i0 or j1 < j0:
-            raise ValueError(f"kept beads cross or overlap at source {i0}, target {j0}")
+            raise ValueError(f"confirmed links cross or overlap (source sentence {i0 + 1}, target sentence "
+                             f"{j0 + 1}); fix them, `polyalign validate` shows where")
         stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False) if (i0 > i or j0 > j) else []
         beads += [b._replace(src=tuple(k + i for k in b.src), tgt=tuple(k + j for k in b.tgt)) for b in stretch]
         if i1 > i0 or j1 > j0:

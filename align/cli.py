@@ -121,7 +121,10 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
         raise UserError(str(err)) from None
     translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model)
-    alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say)
+    try:
+        alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say)
+    except ValueError as err:  # confirmed links that cross, in a hand-edited TEI
+        raise UserError(f"{files[0]}: {err}") from None
     for a in alignments:
         say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}, "
             f"of the links {a.link_confidence:.2f}")

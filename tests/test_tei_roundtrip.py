@@ -194,3 +194,21 @@ def test_a_machine_translation_is_a_layer_of_its_own(tmp_path: Path) -> None:
     [back, other] = read_corpus(first).alignments
     assert back.gloss == gloss and other.gloss is None
     assert [d.name for d in read_corpus(first).documents] == ["nb", "en", "es"]  # the layer is not a version
+
+
+def test_confirmed_links_that_cross_are_a_one_line_error(reviewed, tmp_path: Path) -> None:
+    """A hand edit can make two confirmed links cross; re-aligning says so instead of failing with a traceback."""
+    from tests.test_cli import polyalign
+
+    path, _ = reviewed
+    root = etree.parse(str(path)).getroot()
+    confirmed = [link for link in root.iter(f"{{{TEI_NS}}}link") if link.get("ana") == "#st.confirmed"]
+    first, last = confirmed[0], confirmed[-1]
+    first_targets, last_targets = first.get("target").split(), last.get("target").split()
+    first.set("target", f"{first_targets[0]} {last_targets[1]}")  # the first now ends where the last did
+    broken = tmp_path / "crossed.xml"
+    etree.ElementTree(root).write(str(broken), xml_declaration=True, encoding="UTF-8")
+    result = polyalign("align", broken, "-o", tmp_path / "out.xml")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) >= 1
+    assert "confirmed links cross" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.xml").exists()
