@@ -68,7 +68,8 @@ class CachedEncoder:
             return stored["vectors"], tokens
         if self._encoder is None:
             from align.embed import Encoder
-            self._encoder = Encoder(self.model)
+            # no embedding cache: this class is the cache, and the product's would hide what encoding costs
+            self._encoder = Encoder(self.model, cache=False)
         start = time.perf_counter()
         vectors, tokens = self._encoder.encode_with_tokens(texts)
         self.seconds += time.perf_counter() - start
