@@ -34,17 +34,17 @@ else ``$XDG_CACHE_HOME/polyalign/embeddings``, else the OS cache folder: the rul
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import re
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from align.store import open_shared
 
 FORMAT = "1"
 """Part of every identity. Bump it when polyalign changes what it stores for a text without the model changing
@@ -170,26 +170,7 @@ class EmbeddingCache:
 
     @staticmethod
     def _open(where: str) -> sqlite3.Connection:
-        """Open and set up the file. Switching a new file to WAL fails with "database is locked" at once, without
-        SQLite's busy wait, while another process sets up the same file: so retry, up to TIMEOUT."""
-        deadline = time.monotonic() + TIMEOUT
-        for attempt in itertools.count():
-            db = sqlite3.connect(where, timeout=TIMEOUT, isolation_level=None, check_same_thread=False)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: never corrupt, durable up to a recent commit
-                db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MB after a big batch
-                db.executescript(SCHEMA)
-                return db
-            except sqlite3.OperationalError as err:
-                db.close()
-                if "locked" not in str(err) or time.monotonic() > deadline:
-                    raise
-                time.sleep(min(0.01 * 2 ** attempt, 0.5))
-            except BaseException:
-                db.close()
-                raise
-        raise AssertionError("unreachable")
+        return open_shared(where, SCHEMA, timeout=TIMEOUT, check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:

@@ -11,12 +11,11 @@ translation goes on with a cache in memory and ``warning`` says why.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import sqlite3
-import time
 from pathlib import Path
 
+from align.store import open_shared
 from translate.base import EngineInfo, TranslationError, Translator
 
 TIMEOUT = 60.0  # seconds a run waits for another run's write to finish
@@ -60,25 +59,7 @@ class TranslationCache:
 
     @staticmethod
     def _open(where: str) -> sqlite3.Connection:
-        """Open and set up the store. Switching a new file to WAL can fail with "database is locked" at
-        once, without SQLite's busy wait, while another run sets up the same file: so retry, up to TIMEOUT."""
-        deadline = time.monotonic() + TIMEOUT
-        for attempt in itertools.count():
-            db = sqlite3.connect(where, timeout=TIMEOUT, isolation_level=None)  # transactions made explicit below
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable up to the last commit, never corrupt
-                db.execute(SCHEMA)
-                return db
-            except sqlite3.OperationalError as err:
-                db.close()
-                if "locked" not in str(err) or time.monotonic() > deadline:
-                    raise
-                time.sleep(min(0.01 * 2 ** attempt, 0.5))
-            except BaseException:
-                db.close()
-                raise
-        raise AssertionError("unreachable")
+        return open_shared(where, SCHEMA, timeout=TIMEOUT)
 
     def lookup(self, info: EngineInfo, source: str, target: str, texts: list[str]) -> dict[str, str]:
         """The translations the store has for ``texts``, by text."""
