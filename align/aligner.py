@@ -31,8 +31,8 @@ import re
 
 import numpy as np
 
-from align.coverage import TokenCoverage, centred_tokens
-from align.dp import Band, Shape, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
+from polyalign.align.coverage import TokenCoverage, centred_tokens
+from polyalign.align.dp import Band, Shape, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
 
 
 NUMBER = re.compile(r"\d+")

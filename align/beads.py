@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from align.document import Document
+from polyalign.align.document import Document
 
 
 class Status(str, Enum):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from align.evaluate import evaluate
-from align.pipeline import InputError
+from polyalign.align.evaluate import evaluate
+from polyalign.align.inputs import InputError
 
 FORMATS = ("tei", "tsv", "json", "beads", "tmx", "intertext", "xces")
 SUFFIXES = {"tei": ".xml", "tsv": ".tsv", "json": ".json", "beads": ".txt", "tmx": ".tmx", "intertext": ".xml",
@@ -100,11 +100,11 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
       polyalign align out/vraem.xml -o out/vraem.xml        # again, after a review
       polyalign align out/vraem.xml samples/ojo.es.txt -o out/three.xml
     """
-    from align.metadata import Metadata
-    from align.pipeline import align_versions, read_inputs
-    from tei import tmx
-    from tei.formats import FORMATS as WRITERS, output_paths
-    from tei.writer import write_tei
+    from polyalign.align.metadata import Metadata
+    from polyalign.align.pipeline import align_versions, read_inputs
+    from polyalign.tei import tmx
+    from polyalign.tei.formats import FORMATS as WRITERS, output_paths
+    from polyalign.tei.writer import write_tei
 
     options = _writer_options(fmt, tmx_langs, tmx_multilingual, confirmed_only)
     try:
@@ -140,31 +140,26 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
 
 
 def _translators(docs, wanted: bool | None, engine: str | None) -> dict[str, object]:
-    """A translator into the pivot's language for each other version that has one installed. ``wanted``
-    None: use what is there and say what is not; True: a version without an engine is an error."""
-    from translate.base import TranslationError
-    from translate.engines import choose
+    """``pipeline.choose_translators`` for the other versions; a missing engine is said, or with
+    ``--translate`` an error naming the file."""
+    from polyalign.align.pipeline import choose_translators
 
-    if wanted is False:
-        return {}
-    pivot, translators = docs[0], {}
+    pivot = docs[0]
+    found, missing = choose_translators(pivot.lang, {d.name: d.lang for d in docs[1:]}, wanted=wanted, engine=engine)
     for doc in docs[1:]:
-        if doc.lang == pivot.lang:
+        if doc.name not in missing:
             continue
-        try:
-            translators[doc.name] = choose(doc.lang, pivot.lang, engine)
-        except TranslationError as err:
-            if wanted:
-                raise UserError(f"{doc.source or doc.name}: cannot translate it: {err}") from None
-            say(f"no machine translation for {doc.lang}→{pivot.lang}, aligning without one "
-                f"(polyalign translate --help says what to install)")
-    return translators
+        if wanted:
+            raise UserError(f"{doc.source or doc.name}: cannot translate it: {missing[doc.name]}")
+        say(f"no machine translation for {doc.lang}→{pivot.lang}, aligning without one "
+            f"(polyalign translate --help says what to install)")
+    return found
 
 
 def _writer_options(fmt: str, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
                     confirmed_only: bool) -> dict[str, object]:
     """The keyword arguments of the writer of ``fmt``; options given for another format are a mistake."""
-    from tei import tmx
+    from polyalign.tei import tmx
 
     if (tmx_langs or tmx_multilingual) and fmt != "tmx":
         raise UserError("--tmx-lang and --tmx-multilingual apply only to --format tmx")
@@ -180,7 +175,7 @@ def _writer_options(fmt: str, tmx_langs: tuple[str, ...], tmx_multilingual: bool
 
 
 def _encoder(model: str | None):
-    from align.embed import Encoder
+    from polyalign.align.embed import Encoder
 
     try:
         return Encoder(model, progress=say)
@@ -201,7 +196,7 @@ def validate_command(files: tuple[Path, ...]) -> None:
       polyalign validate out/vraem.xml
       polyalign validate out/
     """
-    from tei.validate import validate
+    from polyalign.tei.validate import validate
 
     paths = [p for f in files for p in (sorted(f.rglob("*.xml")) if f.is_dir() else [f])]
     bad = 0
@@ -262,11 +257,11 @@ def translate_command(file: Path, target: str, source: str | None, engine: str |
       polyalign translate samples/ojo.es.txt --to en -o out/ojo.mt.en.txt
       polyalign translate notes.txt --from es --to en --engine apertium --presplit
     """
-    from align import languages
-    from align.atomic import atomic_write
-    from align.pipeline import read_versions
-    from translate.base import TranslationError
-    from translate.engines import choose
+    from polyalign.align import languages
+    from polyalign.align.atomic import atomic_write
+    from polyalign.align.pipeline import read_versions
+    from polyalign.translate.base import TranslationError
+    from polyalign.translate.engines import choose
 
     try:
         target = languages.normalise_code(target)
@@ -363,7 +358,7 @@ def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: 
     """
     import signal
 
-    from align import batch, manifest
+    from polyalign.align import batch, manifest
 
     if outdir.resolve() == source.resolve():
         raise UserError("OUTPUT must be another folder than INPUT (it may be inside it)")
@@ -419,8 +414,8 @@ def models_install_command(path: Path) -> None:
     Example:
       polyalign models install ~/Downloads/translate-nb_en-1_9.argosmodel
     """
-    from translate import argos
-    from translate.base import TranslationError
+    from polyalign.translate import argos
+    from polyalign.translate.base import TranslationError
 
     try:
         package = argos.install(path)
@@ -437,7 +432,7 @@ def models_list_command() -> None:
     Example:
       polyalign models list
     """
-    from translate import argos
+    from polyalign.translate import argos
 
     packages = argos.installed()
     for package in packages:
@@ -456,8 +451,8 @@ def models_remove_command(from_code: str, to_code: str) -> None:
     Example:
       polyalign models remove nb en
     """
-    from translate import argos
-    from translate.base import TranslationError
+    from polyalign.translate import argos
+    from polyalign.translate.base import TranslationError
 
     try:
         removed = argos.remove(from_code, to_code)
@@ -481,8 +476,8 @@ def models_fetch_command(from_code: str, to_code: str) -> None:
       polyalign models fetch nb en
       polyalign models fetch en es
     """
-    from translate import argos
-    from translate.base import TranslationError
+    from polyalign.translate import argos
+    from polyalign.translate.base import TranslationError
 
     try:
         package = argos.fetch(from_code, to_code, report=say)

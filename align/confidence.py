@@ -15,10 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
-from align.aligner import AlignedBead
+from polyalign.align.aligner import AlignedBead
 
 FEATURES = ("log posterior odds", "score", "null bead", "null bead × log posterior odds", "sentences in bead")
-DEFAULT_PATH = Path(str(files("align") / "data" / "calibration.json"))
+DEFAULT_PATH = Path(str(files("polyalign.align") / "data" / "calibration.json"))
 
 
 def features(beads: Sequence[AlignedBead]) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from align.dp import Band
+from polyalign.align.dp import Band
 
 BLOCK = 64  # source sentences whose token similarities are computed in one matrix product
 

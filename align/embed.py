@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from align.embedding_cache import CacheError, EmbeddingCache, model_identity, open_cache
+from polyalign.align.embedding_cache import CacheError, EmbeddingCache, model_identity, open_cache
 
 # Models whose prefix is part of their training but which may not declare it in their config.
 KNOWN_PREFIXES = {"e5": "query: "}
@@ -49,7 +49,7 @@ class Encoder:
     def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str | None = None,
                  progress: Callable[[str], None] | None = None,
                  cache: bool | str | os.PathLike = True) -> None:
-        from align.e5 import DEFAULT_MODEL, ensure_default_model
+        from polyalign.align.e5 import DEFAULT_MODEL, ensure_default_model
 
         if model is None or Path(model).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub

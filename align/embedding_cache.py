@@ -44,7 +44,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from align.store import open_shared
+from polyalign.align.store import open_shared
 
 FORMAT = "1"
 """Part of every identity. Bump it when polyalign changes what it stores for a text without the model changing
@@ -82,7 +82,7 @@ class CacheError(Exception):
 
 def default_folder() -> Path:
     """``$POLYALIGN_EMBEDDING_CACHE``, else ``<cache root>/polyalign/embeddings`` by ``align.e5``'s rule."""
-    from align.e5 import _cache_root  # one rule for every polyalign cache
+    from polyalign.align.e5 import _cache_root  # one rule for every polyalign cache
 
     given = os.environ.get(ENVIRONMENT, "")
     return Path(given) if given else _cache_root() / "polyalign" / "embeddings"

@@ -49,7 +49,7 @@ def _iso_table() -> tuple[dict[str, str], dict[str, str]]:
     """(ISO 639-1 code → English name, 3-letter ISO 639-2/T or /B code → ISO 639-1 code)."""
     names: dict[str, str] = {}
     from_alpha3: dict[str, str] = {}
-    text = files("align").joinpath("data/iso639-1.tsv").read_text(encoding="utf-8")
+    text = files("polyalign.align").joinpath("data/iso639-1.tsv").read_text(encoding="utf-8")
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue

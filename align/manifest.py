@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from align import languages
+from polyalign.align import languages
 
 TEXT_SUFFIXES = (".txt", ".xml")
 REQUIRED_COLUMNS = ("id", "path", "language")

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from align.document import Document
+from polyalign.align.document import Document
 
 FIELDS = ("title", "author", "source")
 

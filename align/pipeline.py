@@ -5,75 +5,21 @@ stage meets the next through the plain types of ``align.document`` and ``align.b
 """
 from __future__ import annotations
 
-import codecs
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from align import languages
-from align.aligner import AlignerSettings, Side, align, align_around
-from align.beads import Alignment, Bead, Gloss, Status
-from align.confidence import Calibration
-from align.document import Document
-from align.embed import Encoder
-from align.segment import segment
-
-
-class InputError(Exception):
-    """A problem with a user's file, reported as one line naming the file."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path, self.problem = str(path), problem
-
-
-def read_text(path: str | Path) -> str:
-    """The file's text, or an InputError saying plainly why it cannot be read as UTF-8 text."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a folder; give the text files inside it")
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(path, "is empty")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data):
-        raise InputError(path, "is UTF-16; polyalign reads UTF-8 (convert it: iconv -f UTF-16 -t UTF-8)")
-    if b"\x00" in data:
-        raise InputError(path, "is a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(path, f"is not UTF-8 (byte 0x{data[err.start]:02X} at offset {err.start}); if it is "
-                               "Latin-1, convert it: iconv -f LATIN1 -t UTF-8") from None
-    if sum(not (c.isprintable() or c.isspace()) for c in text) > max(8, len(text) // 100):
-        raise InputError(path, "is a binary file, not text")
-    return text
-
-
-def _looks_utf16(data: bytes) -> bool:
-    """UTF-16 without a byte-order mark: every other byte of a Latin-script text is zero."""
-    sample = data[:4000]
-    return len(sample) >= 4 and (sample[1::2].count(0) > 0.4 * len(sample) / 2
-                                 or sample[0::2].count(0) > 0.4 * len(sample) / 2)
-
-
-def resolve_language(path: str | Path, text: str, given: str | None) -> str:
-    """``given``, else the file name's suffix (``vraem.nb.txt``), else offline detection."""
-    try:
-        if given:
-            return languages.normalise_code(given)
-        suffix = languages.code_from_filename(path)
-        if suffix:
-            return languages.normalise_code(suffix)
-    except languages.LanguageError as err:
-        raise InputError(path, str(err)) from None
-    code, certainty = languages.detect(text)
-    if certainty < 0.5:
-        raise InputError(path, "cannot tell its language; give it with --lang")
-    return languages.normalise_code(code)
+from polyalign.align.aligner import AlignerSettings, Side, align, align_around
+from polyalign.align.beads import Alignment, Bead, Gloss, Status
+from polyalign.align.confidence import Calibration
+from polyalign.align.document import Document
+from polyalign.align.embed import Encoder
+from polyalign.align.inputs import InputError, read_text, resolve_language
+from polyalign.align.segment import segment
+from polyalign.tei.ingest import check_distinct_ids, looks_like_xml, read_tei_document
+from polyalign.tei.reader import CorpusError, is_parallel_corpus, read_corpus
 
 
 @dataclass
@@ -100,9 +46,6 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
     alignments are kept as ``earlier`` (for the links a reviewer confirmed). Other files are plain text,
     or TEI documents from elsewhere, whose markup is kept and only gains ``s`` elements.
     """
-    from tei.ingest import check_distinct_ids
-    from tei.reader import CorpusError, is_parallel_corpus, read_corpus
-
     versions = Versions([])
     if paths and is_parallel_corpus(paths[0]):
         try:
@@ -123,8 +66,6 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
 
 def _read_version(path: str | Path, lang: str | None, taken: list[str], presplit: bool,
                   paragraphs: str) -> Document:
-    from tei.ingest import looks_like_xml, read_tei_document
-
     if looks_like_xml(path):  # TEI from elsewhere: its markup is kept, s elements are added
         return read_tei_document(path, lang, lambda code: version_names([*taken, code])[-1])
     text = read_text(path)
@@ -250,3 +191,37 @@ def gloss_of(doc: Document, translator: Any, encoder: Encoder,
     gloss = Gloss(translator.target, info.engine, info.model, info.version,
                   {s.id: t for s, t in zip(doc.sentences, texts)})
     return gloss, encoder.encode(texts)
+
+
+def choose_translators(pivot_lang: str, langs: dict[str, str], *, wanted: bool | None = None,
+                       engine: str | None = None, chosen: dict[tuple[str, str, str | None], Any] | None = None
+                       ) -> tuple[dict[str, Any], dict[str, str]]:
+    """A translator into the pivot's language for each other version (``langs``: name → language) that has an
+    engine installed, and, for those that have none, why: the one rule that ``align`` and ``batch`` share.
+
+    ``wanted`` False: no translation at all; None or True: whatever is installed (the caller decides whether a
+    missing engine is an error, as True asks). A version in the pivot's language needs none. ``chosen`` keeps
+    the translators (and reasons) made so far by (from, to, engine) for reuse, since loading an Argos model
+    costs seconds: a batch worker passes the same dict for every document."""
+    from polyalign.translate.base import TranslationError
+    from polyalign.translate.engines import choose
+
+    found: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    if wanted is False:
+        return found, missing
+    chosen = {} if chosen is None else chosen
+    for name, lang in langs.items():
+        if lang == pivot_lang:
+            continue
+        key = (lang, pivot_lang, engine)
+        if key not in chosen:
+            try:
+                chosen[key] = choose(*key)
+            except TranslationError as err:
+                chosen[key] = str(err)
+        if isinstance(chosen[key], str):
+            missing[name] = chosen[key]
+        else:
+            found[name] = chosen[key]
+    return found, missing

@@ -18,7 +18,7 @@ from importlib.resources import files
 
 import sentencex
 
-from align.document import Document, Note, Paragraph, Sentence
+from polyalign.align.document import Document, Note, Paragraph, Sentence
 
 Span = tuple[int, int]
 
@@ -303,7 +303,7 @@ def _abbreviation_before(left: str, table: dict[str, str]) -> str | None:
 @cache
 def _abbreviations(lang: str) -> dict[str, str]:
     """abbreviation (spaces removed) → kind, from align/data/abbreviations/{lang}.txt; empty if none."""
-    path = files("align") / "data" / "abbreviations" / f"{ABBREVIATION_LANG.get(lang, lang)}.txt"
+    path = files("polyalign.align") / "data" / "abbreviations" / f"{ABBREVIATION_LANG.get(lang, lang)}.txt"
     if not path.is_file():
         return {}
     table = {}

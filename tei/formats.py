@@ -18,11 +18,11 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from align.atomic import atomic_write
-from align.beads import Alignment, Bead, Status
-from align.document import Document
-from tei import intertext, tmx, xces
-from tei.writer import pair_name, polyalign_version, write_tei
+from polyalign.align.atomic import atomic_write
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.document import Document
+from polyalign.tei import intertext, tmx, xces
+from polyalign.tei.writer import pair_name, polyalign_version, write_tei
 
 TSV_COLUMNS = ["pair", "bead", "shape", "source_ids", "target_ids", "source_text", "target_text",
                "score", "confidence", "status"]

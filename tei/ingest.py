@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from align import languages
-from align.document import Document, Paragraph, Sentence
-from align.pipeline import InputError, resolve_language
-from align.segment import split_paragraph
+from polyalign.align import languages
+from polyalign.align.document import Document, Paragraph, Sentence
+from polyalign.align.inputs import InputError, resolve_language
+from polyalign.align.segment import split_paragraph
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 TEI = f"{{{TEI_NS}}}"

@@ -32,10 +32,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from align.atomic import atomic_write_all
-from align.beads import Alignment, Bead, Status
-from align.document import Document
-from tei.writer import pair_name, versions
+from polyalign.align.atomic import atomic_write_all
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.document import Document
+from polyalign.tei.writer import pair_name, versions
 
 STATUS = {Status.AUTO: "auto", Status.CONFIRMED: "man", Status.REJECTED: "plain"}
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from align.beads import Alignment, Bead, Gloss, Status
-from align.document import Document, Note, Paragraph, Sentence
+from polyalign.align.beads import Alignment, Bead, Gloss, Status
+from polyalign.align.document import Document, Note, Paragraph, Sentence
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"

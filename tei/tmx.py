@@ -30,10 +30,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from align.atomic import atomic_write_all
-from align.beads import Alignment, Bead, Status
-from align.document import Document
-from tei.writer import pair_name, polyalign_version, versions
+from polyalign.align.atomic import atomic_write_all
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.document import Document
+from polyalign.tei.writer import pair_name, polyalign_version, versions
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

@@ -16,9 +16,9 @@ from importlib import metadata
 
 from lxml import etree
 
-from align.atomic import atomic_write
-from align.beads import Alignment, Bead, Gloss, Status
-from align.document import Document
+from polyalign.align.atomic import atomic_write
+from polyalign.align.beads import Alignment, Bead, Gloss, Status
+from polyalign.align.document import Document
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"

@@ -16,7 +16,7 @@ def embedding_cache_of_the_run(tmp_path_factory: pytest.TempPathFactory):
     """Every Encoder the tests make with the default cache, in this process or in a ``polyalign`` they run, keeps
     its vectors in a folder of this run's, never in the user's cache. Only the embedding cache moves: the default
     model stays where it is (XDG_CACHE_HOME), built once for every run."""
-    from align.embedding_cache import ENVIRONMENT
+    from polyalign.align.embedding_cache import ENVIRONMENT
 
     before = os.environ.get(ENVIRONMENT)
     os.environ[ENVIRONMENT] = str(tmp_path_factory.mktemp("embeddings"))
@@ -31,7 +31,7 @@ def embedding_cache_of_the_run(tmp_path_factory: pytest.TempPathFactory):
 def encoder():
     """The default model without a cache: tests of the model and the pipeline see every text go through it
     (they count ``calls``, or change what the model returns). tests/test_embedding_cache.py adds caches."""
-    from align.embed import Encoder
+    from polyalign.align.embed import Encoder
 
     return Encoder(cache=False)
 
@@ -41,7 +41,7 @@ def every_tei_is_valid(monkeypatch: pytest.MonkeyPatch):
     """Whatever a test writes through ``tei.writer`` must pass ``tei.validate`` (tei_all and the project's
     rules), or the test fails: "every TEI the project writes, in every test, passes it". Tests that break a
     file on purpose do so after writing it."""
-    from tei import validate, writer
+    from polyalign.tei import validate, writer
 
     build = writer.build_tei
 

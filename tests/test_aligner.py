@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from align.aligner import AlignerSettings, Side, align
+from polyalign.align.aligner import AlignerSettings, Side, align
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -67,8 +67,8 @@ def test_empty_sides_give_null_beads():
 
 @pytest.mark.parametrize("n", [3000])
 def test_long_documents_use_a_band_not_the_whole_grid(n, monkeypatch):
-    import align.aligner as aligner_module
-    from align import dp
+    import polyalign.align.aligner as aligner_module
+    from polyalign.align import dp
 
     areas = []
     real = dp.score_table

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.argos_fixture import CORPUS, build_package_folder, zip_package
-from translate import argos
-from translate.base import EngineInfo, TranslationError, Translator
+from polyalign.translate import argos
+from polyalign.translate.base import EngineInfo, TranslationError, Translator
 
 REPO = Path(__file__).resolve().parents[1]
 CLOSED_PORT = "http://127.0.0.1:9/"  # the discard port: nothing listens, so a connection fails at once
@@ -252,9 +252,9 @@ def test_pivot_through_english(models):
 def test_end_to_end_with_the_cache_and_the_aligner(models, encoder, tmp_path):
     """The path a user takes: install, translate through the cache (a second run never reaches the model),
     remove; and `align` uses the package as evidence and writes its layer."""
-    from align.pipeline import align_versions, read_versions
+    from polyalign.align.pipeline import align_versions, read_versions
     from tests.conftest import SAMPLES
-    from translate.engines import choose
+    from polyalign.translate.engines import choose
 
     argos.install(models["en_es"])
     cached = choose("en", "es")
@@ -342,7 +342,7 @@ def test_fetch_from_an_index(models, tmp_path, monkeypatch):
 # --- polyalign models --------------------------------------------------------------------------------------
 
 def models_cli(*args: str | Path):
-    from align.cli import main
+    from polyalign.align.cli import main
 
     return CliRunner().invoke(main, ["models", *map(str, args)], env=dict(os.environ))
 
@@ -375,7 +375,7 @@ def test_models_errors_are_one_line(args, problem, packages):
 
 def test_models_fetch_offline_is_one_line_and_quick(packages):
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "align.cli", "models", "fetch", "nb", "en"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "polyalign.align.cli", "models", "fetch", "nb", "en"], capture_output=True,
                             text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
     assert time.monotonic() - start < 30
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -384,7 +384,7 @@ def test_models_fetch_offline_is_one_line_and_quick(packages):
 
 
 def test_every_models_command_has_an_example():
-    from align.cli import main
+    from polyalign.align.cli import main
 
     for command in ([], ["install"], ["list"], ["remove"], ["fetch"]):
         result = CliRunner().invoke(main, ["models", *command, "--help"])

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from align import batch
-from align.manifest import ManifestError, pivot_languages, read_jobs, read_manifest, with_pivot
-from tei.validate import validate
+from polyalign.align import batch
+from polyalign.align.manifest import ManifestError, pivot_languages, read_jobs, read_manifest, with_pivot
+from polyalign.tei.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -55,7 +55,7 @@ def run(source: Path, out: Path, encoder, **options) -> batch.Summary:
 
 
 def polyalign(*args, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "align.cli", *map(str, args)], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "polyalign.align.cli", *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, **(env or {})})
 
 
@@ -147,7 +147,7 @@ def test_a_folder_groups_its_files_by_name_and_picks_the_most_common_pivot(tmp_p
 
 
 def test_the_pivot_is_the_first_given_language_a_document_has():
-    from align.manifest import Job, Version
+    from polyalign.align.manifest import Job, Version
 
     def job(doc_id, *langs):
         return Job(doc_id, tuple(Version(Path(f"/x/{doc_id}.{lang}.txt"), f"{doc_id}.{lang}.txt", lang)

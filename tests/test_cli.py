@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tei.validate import validate
+from polyalign.tei.validate import validate
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -18,7 +18,7 @@ EN = SAMPLES / "vraem.en.txt"
 
 
 def polyalign(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "align.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "polyalign.align.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
 
 
@@ -171,7 +171,7 @@ def test_metadata_then_a_second_run_on_the_tei(tmp_path):
 
 def test_validate_prints_file_line_and_rule(tmp_path):
     from tests.test_tei import sample_alignments
-    from tei.writer import write_tei
+    from polyalign.tei.writer import write_tei
 
     good, broken = tmp_path / "good.xml", tmp_path / "broken.xml"
     write_tei(sample_alignments(), good)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import align.coverage as coverage_module
-from align.aligner import AlignerSettings, Side, align
-from align.coverage import TokenCoverage, centred_tokens
-from align.dp import full_band
+import polyalign.align.coverage as coverage_module
+from polyalign.align.aligner import AlignerSettings, Side, align
+from polyalign.align.coverage import TokenCoverage, centred_tokens
+from polyalign.align.dp import full_band
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ def test_without_tokens_the_aligner_still_runs_on_sentence_vectors():
 
 
 def test_a_narrow_band_gives_the_same_scores_inside_it():
-    from align.dp import band_around_path
+    from polyalign.align.dp import band_around_path
 
     rng = np.random.default_rng(4)
     src = centred_tokens([rng.normal(size=(rng.integers(2, 7), 16)) for _ in range(30)])

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from align.dp import NEG, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
+from polyalign.align.dp import NEG, band_around_path, bead_shapes, best_path, full_band, posteriors, score_table
 
 SHAPES = bead_shapes(4)
 

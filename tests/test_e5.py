@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import align.e5 as e5
-
+import polyalign.align.e5 as e5
 # Realistic nb / es / en sentences: a news story about a massacre in Peru's VRAEM region.
 SENTENCES = [
     "Seksten personer ble drept i to barer i VRAEM-regionen i Peru natt til søndag.",

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align.embedding_cache import (ENVIRONMENT, CacheError, EmbeddingCache, cache_path, default_folder,
+from polyalign.align.embedding_cache import (ENVIRONMENT, CacheError, EmbeddingCache, cache_path, default_folder,
                                    model_identity)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -301,7 +301,7 @@ WRITER = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, sys.argv[2])
     from tests.test_embedding_cache import made_up
-    from align.embedding_cache import EmbeddingCache
+    from polyalign.align.embedding_cache import EmbeddingCache
 
     cache = EmbeddingCache(sys.argv[1], "made up")
     db = cache._connection()

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from align.evaluate import Counts, IndexBead, Report, evaluate, read_beads, score_document
+from polyalign.align.evaluate import Counts, IndexBead, Report, evaluate, read_beads, score_document
 
 TEXTBERG_DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "textberg-dev"
 

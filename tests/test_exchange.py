@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from align import atomic, cli
-from align.beads import Alignment, Bead, Status
-from align.document import Document, Paragraph, Sentence
-from tei import intertext, tmx, xces
-from tei.formats import FORMATS, output_paths
+from polyalign.align import atomic, cli
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.document import Document, Paragraph, Sentence
+from polyalign.tei import intertext, tmx, xces
+from polyalign.tei.formats import FORMATS, output_paths
 from tests.test_tei import make_alignment, make_document, sample_alignments
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -194,7 +194,8 @@ def _has_translate_toolkit() -> bool:
 @pytest.mark.skipif(not _has_translate_toolkit(), reason="translate-toolkit (the 'test' extra) is not installed")
 def test_translate_toolkit_reads_our_tmx(tmp_path: Path, alignments: list[Alignment]) -> None:
     """An independent reader finds every unit with its source and target. It runs in a child process from
-    outside the repository: the repository's own top-level ``translate`` package would shadow the toolkit's."""
+    outside the repository: pytest puts the repository's root on sys.path, where the folder ``translate/``
+    (installed as ``polyalign.translate``) would shadow the toolkit's ``translate``."""
     tmx.write_tmx(alignments, tmp_path / "run.tmx", languages={"nb": "nb-NO"})
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for alignment in alignments:
@@ -375,21 +376,21 @@ def test_a_bad_bead_writes_nothing(tmp_path: Path, fmt: str) -> None:
 def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """``align`` without files or a model: reading gives the sample documents, aligning the sample beads.
     Returns the list of pipeline steps that ran."""
-    import align.pipeline
+    from polyalign.align import pipeline
 
     steps: list[str] = []
     samples = sample_alignments()
 
     def read_inputs(paths, langs, **kwargs):
         steps.append("read")
-        return align.pipeline.Versions([samples[0].source] + [a.target for a in samples])
+        return pipeline.Versions([samples[0].source] + [a.target for a in samples])
 
     def align_versions(docs, encoder, **kwargs):
         steps.append("align")
         return samples
 
-    monkeypatch.setattr(align.pipeline, "read_inputs", read_inputs)
-    monkeypatch.setattr(align.pipeline, "align_versions", align_versions)
+    monkeypatch.setattr(pipeline, "read_inputs", read_inputs)
+    monkeypatch.setattr(pipeline, "align_versions", align_versions)
     monkeypatch.setattr(cli, "_encoder", lambda model: None)
     return steps
 

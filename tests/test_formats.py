@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from align.beads import Alignment
-from tei import formats
-from tei.formats import FORMATS, TSV_COLUMNS, output_paths, write_bead_files, write_beads, write_json, write_tsv
+from polyalign.align.beads import Alignment
+from polyalign.tei import formats
+from polyalign.tei.formats import FORMATS, TSV_COLUMNS, output_paths, write_bead_files, write_beads, write_json, write_tsv
 from tests.test_tei import sample_alignments
 
 
@@ -129,7 +129,7 @@ def test_outputs_get_the_mode_of_any_new_file(tmp_path):
     import os
     import stat
 
-    from align.atomic import atomic_write
+    from polyalign.align.atomic import atomic_write
 
     previous = os.umask(0o022)
     try:

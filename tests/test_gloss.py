@@ -7,8 +7,8 @@ import shutil
 import pytest
 from lxml import etree
 
-from align.beads import Gloss
-from align.pipeline import align_versions, read_versions
+from polyalign.align.beads import Gloss
+from polyalign.align.pipeline import align_versions, read_versions
 from tests.conftest import SAMPLES
 from tests.test_cli import polyalign
 

@@ -1,6 +1,6 @@
 import pytest
 
-from align.languages import (
+from polyalign.align.languages import (
     SUPPORTED,
     LanguageError,
     code_from_filename,

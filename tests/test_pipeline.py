@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align.confidence import FEATURES, Calibration
-from align.evaluate import read_beads, score_document
-from align.pipeline import InputError, align_versions, read_versions, resolve_language
+from polyalign.align.confidence import FEATURES, Calibration
+from polyalign.align.evaluate import read_beads, score_document
+from polyalign.align.inputs import InputError, resolve_language
+from polyalign.align.pipeline import align_versions, read_versions
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -125,8 +126,8 @@ def test_the_encoder_normalises_and_prompts(encoder):
 
 
 def test_a_model_folder_brings_its_own_prompt(encoder):
-    from align.e5 import default_model_dir
-    from align.embed import Encoder
+    from polyalign.align.e5 import default_model_dir
+    from polyalign.align.embed import Encoder
 
     by_folder = Encoder(str(default_model_dir()))
     assert by_folder.prompt == "query: "
@@ -162,11 +163,10 @@ def test_a_model_without_token_vectors_still_gives_sentence_vectors(encoder, mon
 
 
 def test_token_vectors_are_the_same_when_encoded_in_chunks(encoder, monkeypatch):
-    import align.embed
-
+    from polyalign.align import embed
     texts = ["Seksten mennesker ble drept.", "Dieciséis personas.", "Sixteen people.", "Hei.", "Adiós."]
     whole_vectors, whole_tokens = encoder.encode_with_tokens(texts)
-    monkeypatch.setattr(align.embed, "TOKEN_CHUNK", 2)
+    monkeypatch.setattr(embed, "TOKEN_CHUNK", 2)
     vectors, tokens = encoder.encode_with_tokens(texts)
     np.testing.assert_allclose(vectors, whole_vectors, atol=1e-5)
     assert [t.shape for t in tokens] == [t.shape for t in whole_tokens]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from align.segment import segment
+from polyalign.align.segment import segment
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_e4be283645939f9f.txt"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from align.beads import Alignment, Bead, Status
-from align.document import Document, Paragraph, Sentence
-from tei import writer
-from tei.validate import load_schema, validate
-from tei.writer import build_tei, write_tei
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.document import Document, Paragraph, Sentence
+from polyalign.tei import writer
+from polyalign.tei.validate import load_schema, validate
+from polyalign.tei.writer import build_tei, write_tei
 
 NS = {"t": "http://www.tei-c.org/ns/1.0"}
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -308,7 +308,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, alignments: list[Alignment]
 
 def test_footnote_markers_are_refs_to_notes(tmp_path: Path) -> None:
     """The vraem sample's "(n)" markers point at its 30 notes, in each language; no character is lost."""
-    from align.segment import segment
+    from polyalign.align.segment import segment
     from tests.conftest import SAMPLES
 
     nb = segment((SAMPLES / "vraem.nb.txt").read_text(encoding="utf-8"), "nb")

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from align.beads import Alignment, Bead
-from align.document import Document
-from align.pipeline import InputError, align_versions
-from tei.ingest import check_distinct_ids, is_tei_file, looks_like_xml, read_tei_document
-from tei.validate import validate
-from tei.writer import write_tei
+from polyalign.align.beads import Alignment, Bead
+from polyalign.align.document import Document
+from polyalign.align.inputs import InputError
+from polyalign.align.pipeline import align_versions
+from polyalign.tei.ingest import check_distinct_ids, is_tei_file, looks_like_xml, read_tei_document
+from polyalign.tei.validate import validate
+from polyalign.tei.writer import write_tei
 
 DATA = Path(__file__).parent / "data" / "tei_in"
 EN, NB = DATA / "ferry.en.xml", DATA / "ferry.nb.xml"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from align.beads import Alignment, Bead, Status
-from align.pipeline import align_versions, read_inputs, read_versions
-from tei.reader import read_corpus
-from tei.validate import validate
-from tei.writer import TEI_NS, write_tei
+from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.pipeline import align_versions, read_inputs, read_versions
+from polyalign.tei.reader import read_corpus
+from polyalign.tei.validate import validate
+from polyalign.tei.writer import TEI_NS, write_tei
 from tests.conftest import SAMPLES
 from tests.test_tei import make_alignment, make_document, sample_alignments
 
@@ -155,7 +155,7 @@ def test_adding_a_language_keeps_the_earlier_pair(encoder, reviewed, tmp_path: P
 
 def test_notes_come_back(tmp_path: Path) -> None:
     """The samples' footnotes survive a round trip: as notes of the read documents, and in the file."""
-    from align.segment import segment
+    from polyalign.align.segment import segment
 
     nb = segment((SAMPLES / "vraem.nb.txt").read_text(encoding="utf-8"), "nb")
     en = segment((SAMPLES / "vraem.en.txt").read_text(encoding="utf-8"), "en")
@@ -174,7 +174,7 @@ def test_notes_come_back(tmp_path: Path) -> None:
 def test_a_machine_translation_is_a_layer_of_its_own(tmp_path: Path) -> None:
     """ParlaMint's convention: the translation mirrors its version with corresp, its engine in the header;
     it reads back as the alignment's gloss and writes again unchanged."""
-    from align.beads import Gloss
+    from polyalign.align.beads import Gloss
 
     alignments = sample_alignments()
     en = alignments[0].target

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import polyalign
-from translate import apertium, engines
-from translate.apertium import ApertiumTranslator
-from translate.base import EngineInfo, TranslationError, Translator
-from translate.cache import CachedTranslator, TranslationCache, default_path
+from polyalign.translate import apertium, engines
+from polyalign.translate.apertium import ApertiumTranslator
+from polyalign.translate.base import EngineInfo, TranslationError, Translator
+from polyalign.translate.cache import CachedTranslator, TranslationCache, default_path
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 OJO_ES = SAMPLES / "ojo.es.txt"
@@ -286,12 +286,12 @@ def test_an_unusable_cache_file_still_translates_with_a_warning(tmp_path: Path):
 @pytest.fixture
 def fake_argos(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """``translate.argos`` with no packages installed (tests give it some by replacing ``packages``)."""
-    module = types.ModuleType("translate.argos")
+    module = types.ModuleType("polyalign.translate.argos")
     module.packages = {}
     module.find_translator = lambda source, target: module.packages.get((source, target))
     module.needed_packages = lambda source, target: (f"no Argos package translates {source}→{target}; "
                                                      f"install translate-{source}_{target}")
-    monkeypatch.setitem(sys.modules, "translate.argos", module)
+    monkeypatch.setitem(sys.modules, "polyalign.translate.argos", module)
     return module
 
 
@@ -320,7 +320,7 @@ def test_norwegian_without_packages_names_what_to_install(fake_argos):
 
 def test_without_argos_at_all_the_advice_says_to_install_it(monkeypatch: pytest.MonkeyPatch,
                                                              fresh_apertium_lookups):
-    monkeypatch.setitem(sys.modules, "translate.argos", None)  # importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "polyalign.translate.argos", None)  # importing it raises ImportError
     with pytest.raises(TranslationError, match="pip install argostranslate"):
         engines.choose("nb", "en")
     monkeypatch.setattr(apertium.shutil, "which", lambda name: None)

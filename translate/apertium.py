@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 
-from translate.base import EngineInfo, TranslationError
+from polyalign.translate.base import EngineInfo, TranslationError
 
 PACKAGE = "apertium-eng-spa"
 INSTALL = f"sudo apt-get install apertium {PACKAGE}"

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from translate.base import EngineInfo, TranslationError, Translator
+from polyalign.translate.base import EngineInfo, TranslationError, Translator
 
 PIVOT = "en"
 ALIASES = {"nb": ("nb", "no")}  # polyalign's code → codes a package may use for it

@@ -15,8 +15,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from align.store import open_shared
-from translate.base import EngineInfo, TranslationError, Translator
+from polyalign.align.store import open_shared
+from polyalign.translate.base import EngineInfo, TranslationError, Translator
 
 TIMEOUT = 60.0  # seconds a run waits for another run's write to finish
 CHUNK = 500  # sentences per SELECT, well under SQLite's limit on bound parameters

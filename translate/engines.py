@@ -14,7 +14,7 @@ missing) means "argos is not available".
 """
 from __future__ import annotations
 
-from translate.base import TranslationError, Translator
+from polyalign.translate.base import TranslationError, Translator
 
 ENGINES = ("argos", "apertium")
 
@@ -30,14 +30,14 @@ def choose(source: str, target: str, engine: str | None = None, cache: bool = Tr
     translator = _named(engine, source, target) if engine else _best(source, target)
     if not cache:
         return translator
-    from translate.cache import CachedTranslator
+    from polyalign.translate.cache import CachedTranslator
 
     return CachedTranslator(translator)
 
 
 def _named(engine: str, source: str, target: str) -> Translator:
     if engine == "apertium":
-        from translate.apertium import ApertiumTranslator
+        from polyalign.translate.apertium import ApertiumTranslator
 
         return ApertiumTranslator(source, target)
     translator = _argos(source, target, quiet=False)
@@ -47,7 +47,7 @@ def _named(engine: str, source: str, target: str) -> Translator:
 
 
 def _best(source: str, target: str) -> Translator:
-    from translate import apertium
+    from polyalign.translate import apertium
 
     translator = _argos(source, target, quiet=True)
     if translator is not None:
@@ -64,7 +64,7 @@ def _argos(source: str, target: str, quiet: bool) -> Translator | None:
     """argos's translator for the pair, or None. ``quiet``: while choosing, a broken argos counts as absent
     (the next engine may do); when argos was asked for by name, its error is the answer."""
     try:
-        from translate.argos import find_translator
+        from polyalign.translate.argos import find_translator
     except ImportError:
         return None
     try:
@@ -79,7 +79,7 @@ def _argos(source: str, target: str, quiet: bool) -> Translator | None:
 
 def _argos_advice(source: str, target: str) -> str:
     try:
-        from translate.argos import needed_packages
+        from polyalign.translate.argos import needed_packages
     except ImportError:
         return (f"no Argos package translates {source}→{target} here (argostranslate is not installed); "
                 f"install it (pip install argostranslate) and an Argos package (.argosmodel) for {source}→{target}")

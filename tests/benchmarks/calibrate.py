@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from align.confidence import Calibration, CalibrationTable
+from polyalign.align.confidence import Calibration, CalibrationTable
 from common import CachedEncoder, aligned, gold_sets
 
 

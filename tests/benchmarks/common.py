@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from align.aligner import AlignedBead, AlignerSettings, Side, align
-from align.evaluate import IndexBead, read_beads
+from polyalign.align.aligner import AlignedBead, AlignerSettings, Side, align
+from polyalign.align.evaluate import IndexBead, read_beads
 
 EVAL_ROOT = Path(os.environ.get("POLYALIGN_EVAL", Path(__file__).resolve().parents[3] / "shared" / "eval"))
 CACHE = Path(os.environ.get("POLYALIGN_BENCH_CACHE", Path.home() / ".cache" / "polyalign" / "bench"))
@@ -58,7 +58,7 @@ class CachedEncoder:
     _encoder: object = field(default=None, repr=False)
 
     def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
-        from align.e5 import DEFAULT_MODEL
+        from polyalign.align.e5 import DEFAULT_MODEL
 
         key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *texts])).encode()).hexdigest()
         path = CACHE / f"{key}.npz"
@@ -67,7 +67,7 @@ class CachedEncoder:
             tokens = np.split(stored["tokens"], stored["ends"][:-1]) if "tokens" in stored else None
             return stored["vectors"], tokens
         if self._encoder is None:
-            from align.embed import Encoder
+            from polyalign.align.embed import Encoder
             # no embedding cache: this class is the cache, and the product's would hide what encoding costs
             self._encoder = Encoder(self.model, cache=False)
         start = time.perf_counter()

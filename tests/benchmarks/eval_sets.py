@@ -15,8 +15,8 @@ import os
 import resource
 import time
 
-from align.aligner import AlignerSettings, align
-from align.evaluate import Counts, score_document
+from polyalign.align.aligner import AlignerSettings, align
+from polyalign.align.evaluate import Counts, score_document
 from common import CACHE, CachedEncoder, gold_side, gold_sets
 
 

@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from common import CachedEncoder, gold_sets, read_lines  # noqa: E402
 
-from align import pipeline  # noqa: E402
-from align.aligner import AlignerSettings, Side, align  # noqa: E402
-from align.evaluate import Counts, read_beads, score_document  # noqa: E402
-from translate.apertium import ApertiumTranslator, installed_modes  # noqa: E402
-from translate.base import EngineInfo  # noqa: E402
-from translate.cache import CachedTranslator  # noqa: E402
+from polyalign.align import pipeline  # noqa: E402
+from polyalign.align.aligner import AlignerSettings, Side, align  # noqa: E402
+from polyalign.align.evaluate import Counts, read_beads, score_document  # noqa: E402
+from polyalign.translate.apertium import ApertiumTranslator, installed_modes  # noqa: E402
+from polyalign.translate.base import EngineInfo  # noqa: E402
+from polyalign.translate.cache import CachedTranslator  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 WEIGHTS = (0.0, 0.25, 0.5, 0.75)

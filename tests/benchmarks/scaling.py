@@ -39,7 +39,7 @@ def long_pair(size: int):
 
 
 def measure(size: int) -> dict:
-    from align.aligner import AlignerSettings, Side, align
+    from polyalign.align.aligner import AlignerSettings, Side, align
 
     src, tgt, sv, tv, st, tt = long_pair(size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

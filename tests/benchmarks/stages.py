@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common import EVAL_ROOT, gold_sets
 
-from align.pipeline import align_versions, read_versions
+from polyalign.align.pipeline import align_versions, read_versions
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 STAGES = ("segment", "encode", "align", "write TEI", "validate")
@@ -40,8 +40,8 @@ def inputs(folder: Path) -> list[tuple[str, list[Path], list[str], bool]]:
 
 def timed(name: str, files: list[Path], langs: list[str], presplit: bool, encoder, out: Path) -> dict[str, float]:
     """Seconds per stage over all pairs of one input, plus its sentence count and encoder calls."""
-    from tei.validate import validate
-    from tei.writer import write_tei
+    from polyalign.tei.validate import validate
+    from polyalign.tei.writer import write_tei
 
     row = dict.fromkeys((*STAGES, "sentences", "calls"), 0.0)
     for k in range(0, len(files), 2):  # one pair at a time, as the CLI would be called
@@ -70,7 +70,7 @@ class TimedEncoder:
     """The real Encoder, counting the seconds spent inside it."""
 
     def __init__(self) -> None:
-        from align.embed import Encoder
+        from polyalign.align.embed import Encoder
 
         self.inner = Encoder(cache=False)  # every stage timed from cold: the embedding cache would hide encoding
         self.name = self.inner.name
@@ -86,7 +86,7 @@ class TimedEncoder:
 
 
 def main() -> None:
-    from tei.validate import load_schema
+    from polyalign.tei.validate import load_schema
 
     clock = time.perf_counter()
     encoder = TimedEncoder()

@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from translate import apertium  # noqa: E402
-from translate.base import Translator  # noqa: E402
-from translate.cache import CachedTranslator  # noqa: E402
+from polyalign.translate import apertium  # noqa: E402
+from polyalign.translate.base import Translator  # noqa: E402
+from polyalign.translate.cache import CachedTranslator  # noqa: E402
 
 SAMPLES = REPO / "samples"
 ALICE = REPO.parent / "shared" / "eval" / "transread-en-fr" / "AlicesAdventuresInWonderland" / "src.txt"
@@ -99,7 +99,7 @@ def bench_apertium(large: list[str]) -> None:
 
 def bench_argos() -> None:
     try:
-        from translate.argos import find_translator
+        from polyalign.translate.argos import find_translator
     except ImportError:
         print("argos: translate.argos is not importable")
         return
