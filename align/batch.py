@@ -32,7 +32,7 @@ import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, astuple, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
@@ -268,13 +268,34 @@ def _worker_name() -> str:
 
 # --- state: what an earlier run finished ----------------------------------------------------------------------
 
-def fingerprint(job: Job, settings: Settings) -> str:
+def fingerprint(job: Job, settings: Settings,
+                chosen: dict[tuple[str, str, str | None], Any] | None = None) -> str:
     """A digest of everything the document's outputs are made from: its files' bytes, names, languages and
-    metadata, the pivot (the order of the versions) and the settings."""
+    metadata, the pivot (the order of the versions), the settings and the translation engines that would be
+    used (``translation_engines``; ``chosen`` as there)."""
     data = {"settings": settings.key(),
             "versions": [[v.name, v.lang, list(v.metadata), _file_digest(v.path)] for v in job.versions],
-            "metadata": _file_digest(job.metadata_file) if job.metadata_file else None}
+            "metadata": _file_digest(job.metadata_file) if job.metadata_file else None,
+            "translation": translation_engines(job, settings, chosen)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def translation_engines(job: Job, settings: Settings,
+                        chosen: dict[tuple[str, str, str | None], Any] | None = None) -> dict[str, Any]:
+    """Per non-pivot version, the engine that would translate it now ([engine, model, version]), or None when
+    none is installed: installing Apertium or an Argos package later, or removing one, changes the
+    fingerprint, so the documents it concerns are aligned again. Chosen by ``pipeline.choose_translators``
+    as the alignment chooses; cheap, since choosing loads no model (argos reads package metadata, Apertium
+    lists its modes once per process). ``chosen``: choices to reuse within one run."""
+    from polyalign.align.pipeline import choose_translators
+
+    if settings.translate is False or not job.versions:
+        return {}
+    others = {v.name: v.lang for v in job.versions[1:]}
+    found, _ = choose_translators(job.versions[0].lang, others, wanted=settings.translate, engine=settings.engine,
+                                  chosen=chosen)
+    return {name: list(astuple(found[name].info)) if name in found else None
+            for name, lang in others.items() if lang != job.versions[0].lang}
 
 
 def _file_digest(path: Path) -> str:
@@ -539,6 +560,7 @@ def _plan(jobs: Sequence[Job], settings: Settings, outdir: Path,
     """(documents that cannot be aligned, the earlier outcomes of documents unchanged since, and the
     (job, fingerprint) to do)."""
     early, skipped, todo = [], [], []
+    _TRANSLATORS.clear()  # choices of this run: an engine installed since an earlier run (in this process) counts
     for job in jobs:
         problem = job.problem
         if not problem and outdir / SUMMARY in {output_base(outdir, job.id, f) for f in settings.formats}:
@@ -546,7 +568,7 @@ def _plan(jobs: Sequence[Job], settings: Settings, outdir: Path,
         if problem:
             early.append(Outcome(job.id, FAILED, reason=problem))
             continue
-        digest = fingerprint(job, settings)
+        digest = fingerprint(job, settings, _TRANSLATORS)  # the same choices as aligning here uses
         before = None if force else finished_before(outdir, job.id, digest)
         if before is not None:
             skipped.append(before)

@@ -350,3 +350,53 @@ def test_a_dask_cluster_writes_what_a_local_run_writes(reference, tmp_path):
     dask = by_id(json.loads((tmp_path / "out" / batch.SUMMARY).read_text()))
     assert {k: (d["status"], d["reason"]) for k, d in dask.items()} == \
            {k: (d["status"], d["reason"]) for k, d in local.items()}
+
+
+# --- what a batch vouches for ---------------------------------------------------------------------------------
+
+class FakeEngine:
+    """A translator that copies its input: enough for the fingerprint and for a gloss, with no engine at all."""
+
+    def __init__(self, source: str, target: str, version: str) -> None:
+        from polyalign.translate.base import EngineInfo
+
+        self.source, self.target, self.info = source, target, EngineInfo("fake", f"fake-{source}_{target}", version)
+
+    def translate(self, sentences):
+        return list(sentences)
+
+
+def installed_engine(monkeypatch, version: str | None) -> None:
+    """As if a (fake) engine of ``version`` translated every pair; None: as if none were installed."""
+    from polyalign.translate import engines
+    from polyalign.translate.base import TranslationError
+
+    def choose(source, target, engine=None, cache=True):
+        if version is None:
+            raise TranslationError(f"nothing translates {source}→{target} here")
+        return FakeEngine(source, target, version)
+
+    monkeypatch.setattr(engines, "choose", choose)
+
+
+def test_installing_or_upgrading_a_translation_engine_redoes_the_documents(remembering, tmp_path, monkeypatch):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name in ["ojo.es.txt", "ojo.en.txt"]:
+        shutil.copy(SAMPLES / name, folder / name)
+    settings = batch.Settings()  # translate where an engine is installed
+
+    def status(version):
+        installed_engine(monkeypatch, version)
+        summary = batch.run_batch(jobs_of(folder), settings, out, encoder=remembering)
+        return summary.outcomes[0].status, summary.outcomes[0].pairs[0]["translation"]
+
+    assert status(None) == ("done", None)
+    assert status(None) == ("skipped", None)
+    assert status("1.0") == ("done", "fake fake-es_en")  # installed since: aligned again, with a gloss
+    assert status("1.0") == ("skipped", "fake fake-es_en")
+    assert status("1.1") == ("done", "fake fake-es_en")  # a new version of the package
+    assert status(None) == ("done", None)  # removed
+    assert status(None)[0] == "skipped"
+    job = jobs_of(folder)[0]
+    assert batch.translation_engines(job, batch.Settings(translate=False)) == {}
