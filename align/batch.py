@@ -10,9 +10,10 @@ How it is built, and why:
   Dask workers keep their imported modules between tasks, so only a process's first document pays for it
   (a pool loads it in its initializer, before the first document arrives).
 - **Resumable.** After a document's outputs are written, a state file (``OUTDIR/.polyalign-batch/state/
-  ID.json``) records a fingerprint of its input files' bytes and of the settings (model, formats, options,
-  polyalign's version). A later run skips a document whose fingerprint matches and whose outputs are all
-  there. Outputs and states are written atomically and the state last, so a run killed at any moment leaves
+  ID.json``) records a fingerprint of its input files' bytes, of the settings (model, formats, options,
+  polyalign's version) and of the translation engines that would be used. A later run skips a document whose
+  fingerprint matches and whose outputs are all there. A document that was aligned once and fails later
+  keeps its old outputs (the user's last good alignment), but the summary names them as stale. Outputs and states are written atomically and the state last, so a run killed at any moment leaves
   each file whole (old or new) and never a state that vouches for outputs that were not written.
 - **Interruptible.** Ctrl-C stops the workers at once (a document in flight is simply redone next time),
   and the summary of what was done is still written.
@@ -97,6 +98,8 @@ class Outcome:
     worker: str | None = None  # host:pid that aligned it
     detail: str | None = None  # the traceback of an unexpected error (a bug?), for a report
     unchanged: bool = False  # this outcome is an earlier run's: the document has not changed since
+    stale: list[str] = field(default_factory=list)  # a failed document's outputs from an earlier run, still there
+    stale_since: str | None = None  # when that run wrote them (UTC, to the minute)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Outcome":
@@ -164,6 +167,7 @@ def _failed(job: Job, err: Exception, outdir: Path, fingerprint: str, seconds: f
 
     outcome = Outcome(job.id, FAILED, reason=_reason(err, job), seconds=seconds, worker=_worker_name(),
                       detail=None if isinstance(err, (InputError, TranslationError)) else traceback.format_exc())
+    outcome = with_stale(outcome, outdir)  # before its state replaces the one that listed them
     if isinstance(err, (InputError, ValueError)) and all(v.path.is_file() for v in job.versions):
         try:
             _write_state(outdir, job.id, fingerprint, outcome)
@@ -331,8 +335,30 @@ def finished_before(outdir: Path, doc_id: str, fingerprint: str) -> Outcome | No
     if outcome.status == DONE and all((outdir / p).is_file() for p in outcome.outputs):
         return replace(outcome, status=SKIPPED, seconds=0.0, unchanged=True)
     if outcome.status == FAILED:
-        return replace(outcome, seconds=0.0, unchanged=True)
+        stale = [f for f in outcome.stale if (outdir / f).is_file()]  # the user may have removed them since
+        return replace(outcome, seconds=0.0, unchanged=True, stale=stale, stale_since=outcome.stale_since if stale
+                       else None)
     return None
+
+
+def with_stale(outcome: Outcome, outdir: Path) -> Outcome:
+    """A failed document's outputs that an earlier run wrote, named in its Outcome (``stale``), so that they
+    no longer look current. They are kept, not removed: they are the user's last good alignment (perhaps
+    reviewed by hand), and the failure may be passing (a file being copied, an engine half installed). The
+    state file tells which: a done state lists them, a failed one carries the list on."""
+    try:
+        data = json.loads(state_path(outdir, outcome.id).read_text(encoding="utf-8"))
+        before = Outcome.from_dict(data["outcome"])
+        written = state_path(outdir, outcome.id).stat().st_mtime
+    except (OSError, ValueError, KeyError, TypeError):
+        return outcome
+    if before.status == DONE:
+        files = before.outputs
+        since = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    else:
+        files, since = before.stale, before.stale_since
+    files = [f for f in files if (outdir / f).is_file()]
+    return replace(outcome, stale=files, stale_since=since if files else None)
 
 
 @contextmanager
@@ -410,6 +436,7 @@ class Summary:
                 "counts": {"documents": len(self.outcomes), DONE: self.count(DONE), SKIPPED: self.count(SKIPPED),
                            FAILED: self.count(FAILED), NOT_RUN: self.count(NOT_RUN)},
                 "mean_confidence": self.mean_confidence,
+                "stale": {o.id: o.stale for o in sorted(self.failed, key=lambda o: o.id) if o.stale},
                 "documents": [asdict(o) for o in self.ordered()]}
 
     def lines(self, weakest: int = 5) -> list[str]:
@@ -421,7 +448,7 @@ class Summary:
             lines.append(f"{why}: {_documents(self.count(NOT_RUN))} not aligned; run it again to go on")
         if self.aligned:
             lines.append("weakest: " + ", ".join(f"{o.id} {o.confidence:.2f}" for o in self.aligned[:weakest]))
-        lines += [f"failed: {o.id}: {o.reason}" for o in sorted(self.failed, key=lambda o: o.id)]
+        lines += [f"failed: {o.id}: {o.reason}{_stale_note(o)}" for o in sorted(self.failed, key=lambda o: o.id)]
         return lines
 
     def write(self, path: Path) -> None:
@@ -498,10 +525,16 @@ class Quiet(Progress):
 def describe(outcome: Outcome) -> str:
     """One line about a document, for the progress report."""
     if outcome.status == FAILED:
-        return f"{outcome.id}: failed: {outcome.reason}"
+        return f"{outcome.id}: failed: {outcome.reason}{_stale_note(outcome)}"
     pairs = ", ".join(f"{p['pair']} {p['mean_confidence']:.2f}" for p in outcome.pairs)
     warnings = "".join(f"; warning: {w}" for w in outcome.warnings)
     return f"{outcome.id}: {outcome.status} in {outcome.seconds:.1f} s, confidence {pairs}{warnings}"
+
+
+def _stale_note(outcome: Outcome) -> str:
+    if not outcome.stale:
+        return ""
+    return f"; its outputs from {outcome.stale_since} are stale (kept): {', '.join(outcome.stale)}"
 
 
 def _documents(count: int) -> str:
@@ -532,10 +565,13 @@ def run_batch(jobs: Sequence[Job], settings: Settings, outdir: str | os.PathLike
         progress.start(len(early) + len(todo), skipped)
         try:
             for outcome in early:
+                outcome = with_stale(outcome, outdir)
                 outcomes.append(outcome)
                 progress.advance(outcome)
             with closing(_results(todo, settings, outdir, workers, scheduler, encoder)) as results:
                 for outcome in results:
+                    if outcome.status == FAILED and not outcome.stale:  # its worker died: _failed never ran
+                        outcome = with_stale(outcome, outdir)
                     outcomes.append(outcome)
                     progress.advance(outcome)
         except KeyboardInterrupt:

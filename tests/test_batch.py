@@ -400,3 +400,28 @@ def test_installing_or_upgrading_a_translation_engine_redoes_the_documents(remem
     assert status(None)[0] == "skipped"
     job = jobs_of(folder)[0]
     assert batch.translation_engines(job, batch.Settings(translate=False)) == {}
+
+
+def test_a_document_that_fails_after_a_good_run_has_its_old_outputs_marked_stale(reference, remembering, tmp_path):
+    folder, out, _ = reference
+    shutil.copytree(folder, tmp_path / "in")
+    shutil.copytree(out, tmp_path / "out")
+    old = (tmp_path / "out" / "vraem.xml").read_bytes()
+    (tmp_path / "in" / "vraem.en.txt").write_bytes(bytes(range(256)) * 8)  # broken: now binary
+
+    for attempt in ("failed now", "failed for good, reported again"):
+        summary = run(tmp_path / "in", tmp_path / "out", remembering)
+        written = json.loads((tmp_path / "out" / batch.SUMMARY).read_text())
+        vraem = by_id(written)["vraem"]
+        assert vraem["status"] == "failed", attempt
+        assert vraem["stale"] == ["vraem.xml"] and vraem["stale_since"], attempt
+        assert written["stale"] == {"vraem": ["vraem.xml"]}, attempt
+        line = next(line for line in summary.lines() if line.startswith("failed: vraem:"))
+        assert line.endswith(f"its outputs from {vraem['stale_since']} are stale (kept): vraem.xml"), attempt
+        assert (tmp_path / "out" / "vraem.xml").read_bytes() == old  # kept as it was
+        assert by_id(written)["binary"]["stale"] == []  # never aligned: nothing of it is stale
+
+    shutil.copy(folder / "vraem.en.txt", tmp_path / "in" / "vraem.en.txt")  # repaired
+    written = run(tmp_path / "in", tmp_path / "out", remembering).to_dict()
+    assert by_id(written)["vraem"]["status"] == "done" and by_id(written)["vraem"]["stale"] == []
+    assert written["stale"] == {}
