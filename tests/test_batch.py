@@ -350,3 +350,78 @@ def test_a_dask_cluster_writes_what_a_local_run_writes(reference, tmp_path):
     dask = by_id(json.loads((tmp_path / "out" / batch.SUMMARY).read_text()))
     assert {k: (d["status"], d["reason"]) for k, d in dask.items()} == \
            {k: (d["status"], d["reason"]) for k, d in local.items()}
+
+
+# --- what a batch vouches for ---------------------------------------------------------------------------------
+
+class FakeEngine:
+    """A translator that copies its input: enough for the fingerprint and for a gloss, with no engine at all."""
+
+    def __init__(self, source: str, target: str, version: str) -> None:
+        from polyalign.translate.base import EngineInfo
+
+        self.source, self.target, self.info = source, target, EngineInfo("fake", f"fake-{source}_{target}", version)
+
+    def translate(self, sentences):
+        return list(sentences)
+
+
+def installed_engine(monkeypatch, version: str | None) -> None:
+    """As if a (fake) engine of ``version`` translated every pair; None: as if none were installed."""
+    from polyalign.translate import engines
+    from polyalign.translate.base import TranslationError
+
+    def choose(source, target, engine=None, cache=True):
+        if version is None:
+            raise TranslationError(f"nothing translates {source}→{target} here")
+        return FakeEngine(source, target, version)
+
+    monkeypatch.setattr(engines, "choose", choose)
+
+
+def test_installing_or_upgrading_a_translation_engine_redoes_the_documents(remembering, tmp_path, monkeypatch):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name in ["ojo.es.txt", "ojo.en.txt"]:
+        shutil.copy(SAMPLES / name, folder / name)
+    settings = batch.Settings()  # translate where an engine is installed
+
+    def status(version):
+        installed_engine(monkeypatch, version)
+        summary = batch.run_batch(jobs_of(folder), settings, out, encoder=remembering)
+        return summary.outcomes[0].status, summary.outcomes[0].pairs[0]["translation"]
+
+    assert status(None) == ("done", None)
+    assert status(None) == ("skipped", None)
+    assert status("1.0") == ("done", "fake fake-es_en")  # installed since: aligned again, with a gloss
+    assert status("1.0") == ("skipped", "fake fake-es_en")
+    assert status("1.1") == ("done", "fake fake-es_en")  # a new version of the package
+    assert status(None) == ("done", None)  # removed
+    assert status(None)[0] == "skipped"
+    job = jobs_of(folder)[0]
+    assert batch.translation_engines(job, batch.Settings(translate=False)) == {}
+
+
+def test_a_document_that_fails_after_a_good_run_has_its_old_outputs_marked_stale(reference, remembering, tmp_path):
+    folder, out, _ = reference
+    shutil.copytree(folder, tmp_path / "in")
+    shutil.copytree(out, tmp_path / "out")
+    old = (tmp_path / "out" / "vraem.xml").read_bytes()
+    (tmp_path / "in" / "vraem.en.txt").write_bytes(bytes(range(256)) * 8)  # broken: now binary
+
+    for attempt in ("failed now", "failed for good, reported again"):
+        summary = run(tmp_path / "in", tmp_path / "out", remembering)
+        written = json.loads((tmp_path / "out" / batch.SUMMARY).read_text())
+        vraem = by_id(written)["vraem"]
+        assert vraem["status"] == "failed", attempt
+        assert vraem["stale"] == ["vraem.xml"] and vraem["stale_since"], attempt
+        assert written["stale"] == {"vraem": ["vraem.xml"]}, attempt
+        line = next(line for line in summary.lines() if line.startswith("failed: vraem:"))
+        assert line.endswith(f"its outputs from {vraem['stale_since']} are stale (kept): vraem.xml"), attempt
+        assert (tmp_path / "out" / "vraem.xml").read_bytes() == old  # kept as it was
+        assert by_id(written)["binary"]["stale"] == []  # never aligned: nothing of it is stale
+
+    shutil.copy(folder / "vraem.en.txt", tmp_path / "in" / "vraem.en.txt")  # repaired
+    written = run(tmp_path / "in", tmp_path / "out", remembering).to_dict()
+    assert by_id(written)["vraem"]["status"] == "done" and by_id(written)["vraem"]["stale"] == []
+    assert written["stale"] == {}

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import codecs
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +198,49 @@ def test_bad_metadata_is_a_one_line_error(tmp_path, content, problem):
     result = polyalign("align", NB, EN, "-o", tmp_path / "x.xml", "--metadata", meta)
     assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert problem in result.stderr and "Traceback" not in result.stderr
+
+
+def test_encoding_progress_without_a_terminal_is_a_line_per_tenth_at_most(capsys):
+    from polyalign.align.cli import EncodingProgress
+
+    progress = EncodingProgress(bar=False, every=0)
+    done = progress("novel.nb.txt", 1000)
+    for _ in range(40):
+        done(25)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10  # 40 reports, one line per 10 %
+    assert lines[0].startswith("polyalign: encoding novel.nb.txt: 100 of 1000 sentences (10%)")
+    assert "to go" in lines[4] and lines[-1].startswith("polyalign: encoding novel.nb.txt: 1000 of 1000 sentences")
+    quiet = EncodingProgress(bar=False)  # a short file, done in less than ten seconds: nothing more to say
+    quiet("short.en.txt", 30)(30)
+    assert capsys.readouterr().err == ""
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_encoding_progress_on_a_terminal_is_a_bar_with_counts():
+    from polyalign.align.cli import EncodingProgress
+
+    terminal = FakeTerminal()
+    progress = EncodingProgress(stream=terminal)
+    done = progress("novel.nb.txt", 200)
+    done(50)
+    done(150)  # complete: the bar closes itself
+    assert progress.bar is None
+    drawn = terminal.getvalue()
+    assert "polyalign: encoding novel.nb.txt" in drawn and "200/200" in drawn and "sentences/s" in drawn
+
+
+def test_align_reports_each_file_once_prefixed_without_a_terminal(tmp_path):
+    result = polyalign("align", SAMPLES / "vraem.nb.txt", SAMPLES / "vraem.en.txt", "-o", tmp_path / "v.xml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("polyalign: ") and "polyalign: polyalign" not in line for line in lines)
+    assert "\r" not in result.stderr  # no bar drawn into a pipe
+    encoding = [line for line in lines if line.startswith("polyalign: encoding ")]
+    starts = [line for line in encoding if re.search(r"vraem\.(nb|en)\.txt: \d+ sentences$", line)]
+    assert len(starts) == 2  # one per file; a slow machine may add an "N of M sentences" line or two
+    assert all(re.search(r": \d+ of \d+ sentences \(\d+%\)", line) for line in encoding if line not in starts)

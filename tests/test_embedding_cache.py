@@ -331,3 +331,21 @@ def test_a_writer_killed_mid_write_leaves_a_sound_file(tmp_path):
     assert_holds_the_made_up_vectors(path, [f"batch {n} sentence {i}" for n in range(3) for i in range(300)])
     cache.store("p", ["after the crash"], np.zeros((1, DIM), np.float32))
     assert len(cache) == 901
+
+
+def test_done_hears_of_every_text_once_and_of_cache_hits_at_once(encoder, tmp_path, monkeypatch):
+    """The progress hook: counts add up to the texts asked for, with or without a cache, and a warm cache
+    answers in one report before any encoding."""
+    monkeypatch.setattr("polyalign.align.embed.TOKEN_CHUNK", 2)  # several chunks from a few texts
+    heard: list[int] = []
+    encoder.encode_with_tokens(TEXTS, done=heard.append)  # no cache
+    assert sum(heard) == len(TEXTS) and len(heard) > 1
+    cold, warm = cached(encoder, tmp_path), []
+    heard.clear()
+    cold.encode_with_tokens(TEXTS, done=heard.append)
+    assert sum(heard) == len(TEXTS) and heard[0] == 0  # nothing known yet; duplicates counted with their chunk
+    cached(encoder, tmp_path).encode_with_tokens(TEXTS, done=warm.append)
+    assert warm == [len(TEXTS)]
+    heard.clear()
+    cached(encoder, tmp_path).encode(["Hei.", "Ny setning her."], done=heard.append)
+    assert sum(heard) == 2
