@@ -338,11 +338,18 @@ def _now() -> int:
 # ---------------------------------------------------------------------------------------------------
 
 
+NAME = re.compile(r"[A-Za-z0-9._-]+-[0-9a-f]{16}\.sqlite")  # as ``cache_path`` names them
+
+
+def _named_like_caches(folder: str | os.PathLike) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.sqlite") if NAME.fullmatch(p.name))
+
+
 def cache_files(folder: str | os.PathLike) -> list[Path]:
-    """polyalign's embedding caches in ``folder``: ``*.sqlite`` files whose ``meta`` names a model identity.
-    Anything else there (other programs' files, a stray .sqlite) is never counted, pruned or removed."""
+    """polyalign's embedding caches in ``folder``: files named as ``cache_path`` names them whose ``meta`` holds
+    a model identity. Anything else there (other programs' files, a stray .sqlite) is never pruned or removed."""
     found = []
-    for path in sorted(Path(folder).glob("*.sqlite")):
+    for path in _named_like_caches(folder):
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
             try:
@@ -373,8 +380,9 @@ def file_bytes(path: Path) -> int:
 
 
 def folder_bytes(folder: str | os.PathLike) -> int:
-    """What polyalign's caches in ``folder`` take on disk. Cheap: a glob and a few ``stat`` calls."""
-    return sum(file_bytes(p) for p in Path(folder).glob("*.sqlite"))
+    """What polyalign's caches in ``folder`` take on disk. Cheap (a glob and a few ``stat`` calls), as every
+    ``store`` asks: files are known by their names here, not opened."""
+    return sum(file_bytes(p) for p in _named_like_caches(folder))
 
 
 def describe(path: Path) -> dict:
@@ -400,19 +408,24 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
     """Evict least recently used entries, across every model's file in ``folder``, until it takes at most
     ``max_bytes``, and give the space back to the file system. Returns (file, entries removed) per file touched.
 
-    Sizes of entries are estimated from their blobs, so the cut is found in one pass over (used, size) of every
+    Sizes of entries are estimated from their blobs (scaled to the files' real size), so the cut is found in one pass over (used, size) of every
     row, merged across files; then each file deletes its rows used at or before the cut in one transaction.
     Files of an older format are removed whole first. Safe beside processes that read and write the files: the
     deletes are ordinary transactions; a process that stores meanwhile may leave the folder a little over.
     """
     folder = Path(folder)
     removed: list[tuple[Path, int]] = []
+    if folder_bytes(folder) <= max_bytes:
+        return removed
+    files = cache_files(folder)
+    for path in files:  # measure what the entries take: free pages and the WAL's copies do not count
+        _compact(path)
     excess = folder_bytes(folder) - max_bytes
     if excess <= 0:
         return removed
     rows: list[tuple[int, int]] = []  # (used, estimated bytes) of every entry in current-format files
     current: list[Path] = []
-    for path in cache_files(folder):
+    for path in files:
         try:
             db = sqlite3.connect(str(path), timeout=TIMEOUT)
             try:
@@ -434,6 +447,9 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
     if excess <= 0 or not rows:
         return removed
     rows.sort()
+    # estimates leave out pages half filled (a 4.1 KB entry takes two 4 KB pages) and the index: scale them to
+    # what the files really take
+    excess *= sum(size for _, size in rows) / max(1, sum(file_bytes(p) for p in current))
     freed, cut = 0, rows[-1][0]
     for used, size in rows:
         freed += size
@@ -447,15 +463,30 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
                 db.execute("BEGIN IMMEDIATE")
                 count = db.execute("DELETE FROM embeddings WHERE used <= ?", (cut,)).rowcount
                 db.execute("COMMIT")
-                # executescript, not execute: it frees one page per step and only sqlite3_exec steps to the end
-                db.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
             finally:
                 db.close()
         except sqlite3.Error as err:
             raise CacheError(f"{path}: {err}") from err
+        _compact(path)
         if count:
             removed.append((path, count))
     return removed
+
+
+def _compact(path: Path) -> None:
+    """Give a file's free pages back to the file system, and fold its WAL into it and truncate it. A file in the
+    older format (auto_vacuum off) is left as it is: it goes whole. Readers that hold an old snapshot may keep
+    the WAL from being truncated now; it is then reset by a later checkpoint."""
+    try:
+        db = open_shared(str(path), "", timeout=TIMEOUT)
+        try:
+            # executescript, not execute: incremental_vacuum frees one page per step, and only sqlite3_exec
+            # steps it to the end
+            db.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+        finally:
+            db.close()
+    except sqlite3.Error as err:
+        raise CacheError(f"{path}: {err}") from err
 
 
 def clear(folder: str | os.PathLike) -> list[Path]:
