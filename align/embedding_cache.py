@@ -30,9 +30,11 @@ disk full) raises ``CacheError``, on which ``align.embed.Encoder`` warns once an
 
 **Size cap.** The cache would otherwise grow by ~25 KB per distinct sentence for ever. Every entry records when it
 was last used (``used``, microseconds since the epoch; a lookup touches its hits in one UPDATE per chunk of
-keys, not per row). The cap covers the whole folder (all models' files and their WALs together), since what it
+keys, not per row). The times live in a small table of their own (``lru``): SQLite rewrites a whole row on
+UPDATE, overflow pages included, and touching 4,000 entries in place cost 2 s of writing 100 MB. The cap covers the whole folder (all models' files and their WALs together), since what it
 guards is the disk, and a rebuilt model leaves its old file behind: least recently used entries go first,
-whichever model they belong to; files of an older format (no ``used`` column) go first of all, whole. After a
+whichever model they belong to (ties, as a batch shares a time, are broken by key); files of an older format
+(no ``lru`` table) go first of all, whole. After a
 ``store`` pushes the folder over ``max_bytes`` (default ``DEFAULT_MAX_BYTES``, or ``$POLYALIGN_CACHE_SIZE``), the
 writing process prunes it down to ``PRUNE_TO`` of the cap, so that eviction is not paid on every write. Space
 is given back to the file system: new files use ``auto_vacuum=INCREMENTAL`` and pruning runs
@@ -58,7 +60,7 @@ import numpy as np
 
 from polyalign.align.store import open_shared
 
-FORMAT = "2"  # 2: a ``used`` column (LRU) and auto_vacuum; format-1 files are pruned whole
+FORMAT = "2"  # 2: the ``lru`` table and auto_vacuum; format-1 files are pruned whole
 """Part of every identity. Bump it when polyalign changes what it stores for a text without the model changing
 (e.g. which token vectors ``align.embed._content_tokens`` keeps), so that old entries miss."""
 
@@ -75,11 +77,14 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
     key BLOB PRIMARY KEY,           -- blake2b-128 of prompt, NUL, NFC text
     token_state INTEGER NOT NULL,   -- 0: not asked for, 1: in tokens, 2: the model has none
-    used INTEGER NOT NULL,          -- last stored or looked up, microseconds since the epoch (LRU)
     vector BLOB NOT NULL,           -- float32, little-endian, unit length
     tokens BLOB                     -- float16 (tokens, dimension), little-endian; last, as reading a column
 );                                  -- walks the row's overflow pages up to it
-CREATE INDEX IF NOT EXISTS embeddings_used ON embeddings (used);
+CREATE TABLE IF NOT EXISTS lru (    -- when each entry was last stored or looked up, microseconds since the epoch
+    key BLOB PRIMARY KEY,
+    used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lru_used ON lru (used);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -262,7 +267,7 @@ class EmbeddingCache:
             now = _now()
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start:start + CHUNK]
-                db.execute(f"UPDATE embeddings SET used = ? WHERE key IN ({', '.join('?' * len(chunk))})",
+                db.execute(f"UPDATE lru SET used = ? WHERE key IN ({', '.join('?' * len(chunk))})",
                            [now, *chunk])
             db.execute("COMMIT")
         except sqlite3.OperationalError:
@@ -279,7 +284,7 @@ class EmbeddingCache:
         state = KEPT if tokens is not None else NONE_FROM_MODEL if tokens_asked else NOT_ASKED
         now = _now()
         rows = [(text_key(prompt, text), np.ascontiguousarray(vector, dtype="<f4").tobytes(),
-                 None if tokens is None else np.ascontiguousarray(tokens[i], dtype="<f2").tobytes(), state, now)
+                 None if tokens is None else np.ascontiguousarray(tokens[i], dtype="<f2").tobytes(), state)
                 for i, (text, vector) in enumerate(zip(texts, vectors))]
         with self._lock:
             try:
@@ -287,10 +292,12 @@ class EmbeddingCache:
                 db.execute("BEGIN IMMEDIATE")  # take the write lock now, so waiting happens here, with the timeout
                 try:
                     db.executemany(
-                        "INSERT INTO embeddings (key, vector, tokens, token_state, used) VALUES (?, ?, ?, ?, ?) "
+                        "INSERT INTO embeddings (key, vector, tokens, token_state) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (key) DO UPDATE SET vector = excluded.vector, tokens = excluded.tokens, "
-                        "token_state = excluded.token_state, used = excluded.used "
-                        "WHERE excluded.token_state > token_state", rows)
+                        "token_state = excluded.token_state WHERE excluded.token_state > token_state", rows)
+                    db.executemany("INSERT INTO lru (key, used) VALUES (?, ?) "
+                                   "ON CONFLICT (key) DO UPDATE SET used = excluded.used",
+                                   [(row[0], now) for row in rows])
                 except BaseException:
                     db.execute("ROLLBACK")
                     raise
@@ -391,11 +398,10 @@ def describe(path: Path) -> dict:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
         try:
             identity = json.loads(db.execute("SELECT value FROM meta WHERE name = 'identity'").fetchone()[0])
-            columns = {row[1] for row in db.execute("PRAGMA table_info(embeddings)")}
-            if "used" in columns:
-                count, oldest, newest = db.execute("SELECT COUNT(*), MIN(used), MAX(used) FROM embeddings").fetchone()
-            else:
-                (count,), oldest, newest = db.execute("SELECT COUNT(*) FROM embeddings").fetchone(), None, None
+            (count,) = db.execute("SELECT COUNT(*) FROM embeddings").fetchone()
+            oldest = newest = None
+            if _has_lru(db):
+                oldest, newest = db.execute("SELECT MIN(used), MAX(used) FROM lru").fetchone()
         finally:
             db.close()
     except (sqlite3.Error, ValueError, TypeError) as err:
@@ -408,9 +414,9 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
     """Evict least recently used entries, across every model's file in ``folder``, until it takes at most
     ``max_bytes``, and give the space back to the file system. Returns (file, entries removed) per file touched.
 
-    Sizes of entries are estimated from their blobs (scaled to the files' real size), so the cut is found in one pass over (used, size) of every
-    row, merged across files; then each file deletes its rows used at or before the cut in one transaction.
-    Files of an older format are removed whole first. Safe beside processes that read and write the files: the
+    Sizes of entries are estimated from their blobs (scaled to the files' real size), so the cut is found in one
+    pass over (used, size) of every row, merged across files in (used, file, key) order; then each file deletes
+    its rows up to the cut in one transaction. Files of an older format are removed whole first. Safe beside processes that read and write the files: the
     deletes are ordinary transactions; a process that stores meanwhile may leave the folder a little over.
     """
     folder = Path(folder)
@@ -423,18 +429,19 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
     excess = folder_bytes(folder) - max_bytes
     if excess <= 0:
         return removed
-    rows: list[tuple[int, int]] = []  # (used, estimated bytes) of every entry in current-format files
+    rows: list[tuple[int, int, bytes, int]] = []  # (used, file, key, estimated bytes) of current-format entries
     current: list[Path] = []
     for path in files:
         try:
             db = sqlite3.connect(str(path), timeout=TIMEOUT)
             try:
-                columns = {row[1] for row in db.execute("PRAGMA table_info(embeddings)")}
-                if "used" not in columns:
+                if not _has_lru(db):
                     count = db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
                 else:
-                    rows += db.execute(f"SELECT used, length(vector) + coalesce(length(tokens), 0) + {ROW_OVERHEAD} "
-                                       "FROM embeddings").fetchall()
+                    # length() of a blob reads the record header only, never the overflow pages
+                    rows += [(used, len(current), key, size) for used, key, size in db.execute(
+                        f"SELECT lru.used, key, length(vector) + coalesce(length(tokens), 0) + {ROW_OVERHEAD} "
+                        "FROM embeddings JOIN lru USING (key)")]
                     current.append(path)
                     continue
             finally:
@@ -449,19 +456,28 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
     rows.sort()
     # estimates leave out pages half filled (a 4.1 KB entry takes two 4 KB pages) and the index: scale them to
     # what the files really take
-    excess *= sum(size for _, size in rows) / max(1, sum(file_bytes(p) for p in current))
-    freed, cut = 0, rows[-1][0]
-    for used, size in rows:
-        freed += size
+    excess *= sum(row[3] for row in rows) / max(1, sum(file_bytes(p) for p in current))
+    freed, cut = 0, rows[-1]
+    for row in rows:
+        freed += row[3]
         if freed >= excess:
-            cut = used
+            cut = row
             break
-    for path in current:
+    cut_used, cut_file, cut_key = cut[:3]
+    for index, path in enumerate(current):  # the rows up to the cut in (used, file, key) order
+        if index < cut_file:
+            where, values = "used <= ?", (cut_used,)
+        elif index == cut_file:
+            where, values = "used < ? OR (used = ? AND key <= ?)", (cut_used, cut_used, cut_key)
+        else:
+            where, values = "used < ?", (cut_used,)
         try:
             db = open_shared(str(path), "", timeout=TIMEOUT)
             try:
                 db.execute("BEGIN IMMEDIATE")
-                count = db.execute("DELETE FROM embeddings WHERE used <= ?", (cut,)).rowcount
+                count = db.execute(f"DELETE FROM embeddings WHERE key IN (SELECT key FROM lru WHERE {where})",
+                                   values).rowcount
+                db.execute(f"DELETE FROM lru WHERE {where}", values)
                 db.execute("COMMIT")
             finally:
                 db.close()
@@ -470,7 +486,13 @@ def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
         _compact(path)
         if count:
             removed.append((path, count))
+    if removed and folder_bytes(folder) > max_bytes:  # the estimate fell short: another, smaller round
+        removed += prune(folder, max_bytes)
     return removed
+
+
+def _has_lru(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'lru'").fetchone() is not None
 
 
 def _compact(path: Path) -> None:
