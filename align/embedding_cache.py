@@ -28,18 +28,18 @@ WAL, which can grow to the size of what they wrote; it is folded back when the l
 **Failure.** A cache is an economy: a file that cannot be opened, read or written (read-only folder, corrupt,
 disk full) raises ``CacheError``, on which ``align.embed.Encoder`` warns once and goes on encoding without it.
 
-**Size cap.** The cache would otherwise grow by ~25 KB per distinct sentence for ever. Every entry records when it
-was last used (``used``, microseconds since the epoch; a lookup touches its hits in one UPDATE per chunk of
-keys, not per row). The times live in a small table of their own (``lru``): SQLite rewrites a whole row on
-UPDATE, overflow pages included, and touching 4,000 entries in place cost 2 s of writing 100 MB. The cap covers the whole folder (all models' files and their WALs together), since what it
-guards is the disk, and a rebuilt model leaves its old file behind: least recently used entries go first,
-whichever model they belong to (ties, as a batch shares a time, are broken by key); files of an older format
-(no ``lru`` table) go first of all, whole. After a
-``store`` pushes the folder over ``max_bytes`` (default ``DEFAULT_MAX_BYTES``, or ``$POLYALIGN_CACHE_SIZE``), the
-writing process prunes it down to ``PRUNE_TO`` of the cap, so that eviction is not paid on every write. Space
-is given back to the file system: new files use ``auto_vacuum=INCREMENTAL`` and pruning runs
-``incremental_vacuum`` and truncates the WAL (a DELETE alone never shrinks an SQLite file). Pruning deletes
-in ordinary write transactions, so other processes keep reading and writing meanwhile.
+**Size cap.** The cache would otherwise grow by ~25 KB per distinct sentence for ever. Every entry records when
+it was last used (microseconds since the epoch; a lookup touches its hits in one UPDATE per chunk of keys, not
+per row). The times live in a small table of their own (``lru``): SQLite rewrites a whole row on UPDATE,
+overflow pages included, and touching 4,000 entries in place cost 2 s of writing 100 MB. The cap covers the
+whole folder (all models' files and their WALs together), since what it guards is the disk, and a rebuilt
+model leaves its old file behind: least recently used entries go first, whichever model they belong to (ties,
+as a batch shares a time, are broken by key); files of an older format (no ``lru`` table) go first, whole.
+After a ``store`` pushes the folder over ``max_bytes`` (default ``DEFAULT_MAX_BYTES``, or
+``$POLYALIGN_CACHE_SIZE``), the writing process prunes it down to ``PRUNE_TO`` of the cap, so that eviction is
+not paid on every write. Space is given back to the file system: new files use ``auto_vacuum=INCREMENTAL``
+and pruning runs ``incremental_vacuum`` and truncates the WAL (a DELETE alone never shrinks an SQLite file).
+Pruning deletes in ordinary write transactions, so other processes keep reading and writing meanwhile.
 
 Where it lives: ``$POLYALIGN_EMBEDDING_CACHE`` if set (a folder; the test suite points it at a temporary one),
 else ``$XDG_CACHE_HOME/polyalign/embeddings``, else the OS cache folder: the rule of the model cache (``align.e5``).
