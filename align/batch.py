@@ -109,28 +109,32 @@ class Outcome:
 
 # --- one document ------------------------------------------------------------------------------------------
 
-_ENCODERS: dict[str | None, Any] = {}  # this process's models, by Settings.model
+# ``cache`` (below): where workers keep sentence vectors: True the default folder, a path another folder, False
+# none. Not part of ``Settings``: the cache changes how long a document takes, never its outputs, so moving it
+# must not make a second run align everything again. It travels as an argument to pool and Dask workers.
+_ENCODERS: dict[tuple[str | None, bool | str], Any] = {}  # this process's models, by (Settings.model, cache)
 _TRANSLATORS: dict[tuple[str, str, str | None], Any] = {}  # (from, to, engine) → Translator, or why there is none
 _LOADING = threading.Lock()
 _ALIGNING = threading.Lock()  # a Dask worker may run tasks in threads; torch already uses every core for one
 _LOADS = 0  # models this process has loaded (a test checks that it is one per worker)
 
 
-def worker_encoder(model: str | None) -> Any:
-    """This process's Encoder for ``model``, loaded on first use and kept for every later document."""
+def worker_encoder(model: str | None, cache: bool | str = True) -> Any:
+    """This process's Encoder for ``model`` (with its vectors kept in ``cache``), loaded on first use and kept for
+    every later document."""
     global _LOADS
     with _LOADING:
-        if model not in _ENCODERS:
+        if (model, cache) not in _ENCODERS:
             from polyalign.align.e5 import DEFAULT_MODEL
             from polyalign.align.embed import Encoder
 
             try:
-                _ENCODERS[model] = Encoder(model)
+                _ENCODERS[model, cache] = Encoder(model, cache=cache)
             except Exception as err:  # OSError, ValueError from sentence-transformers, …: all mean "no model"
                 first = (str(err).splitlines() or [type(err).__name__])[0]
                 raise ModelError(f"cannot load the model {model or DEFAULT_MODEL!r}: {first}") from None
             _LOADS += 1
-    return _ENCODERS[model]
+    return _ENCODERS[model, cache]
 
 
 def models_loaded() -> int:
@@ -139,14 +143,14 @@ def models_loaded() -> int:
 
 
 def align_document(job: Job, settings: Settings, outdir: str | os.PathLike, fingerprint: str,
-                   encoder: Any = None) -> Outcome:
+                   encoder: Any = None, cache: bool | str = True) -> Outcome:
     """Read, align and write one document, then record its state. A problem with the document comes back as
     a failed Outcome; only ModelError (every document would fail) and KeyboardInterrupt propagate.
-    ``encoder``: one already loaded (this process's own is loaded otherwise)."""
+    ``encoder``: one already loaded (this process's own is loaded otherwise, with ``cache``)."""
     started, outdir = time.perf_counter(), Path(outdir)
     try:
         docs, corpus = _read(job, settings)
-        alignments = _align(docs, settings, encoder if encoder is not None else worker_encoder(settings.model))
+        alignments = _align(docs, settings, encoder if encoder is not None else worker_encoder(settings.model, cache))
         outputs = _write_outputs(job.id, alignments, corpus, settings, outdir)
         outcome = Outcome(job.id, DONE, outputs=outputs, worker=_worker_name(), **_judged(alignments))
         outcome.seconds = round(time.perf_counter() - started, 3)
@@ -549,12 +553,13 @@ def _duration(seconds: float) -> str:
 
 def run_batch(jobs: Sequence[Job], settings: Settings, outdir: str | os.PathLike, *, workers: int = 1,
               scheduler: str | None = None, force: bool = False, encoder: Any = None,
-              progress: Progress | None = None, source: str = "") -> Summary:
+              progress: Progress | None = None, source: str = "", cache: bool | str = True) -> Summary:
     """Align ``jobs`` (pivots placed, see ``align.manifest``) into ``outdir`` and write its summary.json.
 
     Documents unchanged since an earlier run are skipped unless ``force``. ``workers`` > 1 aligns in that
     many processes; ``scheduler`` (a Dask scheduler's address) on a Dask cluster instead. ``encoder``: a
-    loaded model for this process (``workers=1``). KeyboardInterrupt stops the run and is not re-raised:
+    loaded model for this process (``workers=1``). ``cache``: the workers' embedding cache (True: the default
+    folder, a folder, False: none; an ``encoder`` given keeps its own). KeyboardInterrupt stops the run and is not re-raised:
     the Summary says ``interrupted``. Raises BatchError when the model or the cluster cannot be used."""
     outdir, progress = Path(outdir).resolve(), progress or Quiet()
     started, clock = datetime.now(timezone.utc).replace(microsecond=0).isoformat(), time.monotonic()
@@ -568,7 +573,7 @@ def run_batch(jobs: Sequence[Job], settings: Settings, outdir: str | os.PathLike
                 outcome = with_stale(outcome, outdir)
                 outcomes.append(outcome)
                 progress.advance(outcome)
-            with closing(_results(todo, settings, outdir, workers, scheduler, encoder)) as results:
+            with closing(_results(todo, settings, outdir, workers, scheduler, encoder, cache)) as results:
                 for outcome in results:
                     if outcome.status == FAILED and not outcome.stale:  # its worker died: _failed never ran
                         outcome = with_stale(outcome, outdir)
@@ -614,26 +619,28 @@ def _plan(jobs: Sequence[Job], settings: Settings, outdir: Path,
 
 
 def _results(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, workers: int,
-             scheduler: str | None, encoder: Any) -> Iterator[Outcome]:
+             scheduler: str | None, encoder: Any, cache: bool | str = True) -> Iterator[Outcome]:
     """Outcomes as documents finish, from wherever they are aligned; closing it stops the work."""
     if not todo:
         return
     if scheduler:
-        yield from _on_dask(todo, settings, outdir, scheduler)
+        yield from _on_dask(todo, settings, outdir, scheduler, cache)
     elif workers > 1 and len(todo) > 1:
-        yield from _in_processes(todo, settings, outdir, min(workers, len(todo)))
+        yield from _in_processes(todo, settings, outdir, min(workers, len(todo)), cache)
     else:
         for job, digest in todo:
-            yield align_document(job, settings, outdir, digest, encoder)
+            yield align_document(job, settings, outdir, digest, encoder, cache)
 
 
-def _in_processes(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, workers: int) -> Iterator[Outcome]:
+def _in_processes(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, workers: int,
+                  cache: bool | str = True) -> Iterator[Outcome]:
     """A pool of ``workers`` processes, each loading the model once (in its initializer)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     # spawn, not fork: a fork of a process that has loaded torch may hang; and the parent never loads the model
     executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                                   initargs=(settings.model, max(1, cores // workers)))
-    futures = {executor.submit(align_document, job, settings, str(outdir), digest): job for job, digest in todo}
+                                   initargs=(settings.model, max(1, cores // workers), cache))
+    futures = {executor.submit(align_document, job, settings, str(outdir), digest, None, cache): job
+               for job, digest in todo}
     finished = False
     try:
         for future in as_completed(futures):
@@ -643,7 +650,7 @@ def _in_processes(todo: list[tuple[Job, str]], settings: Settings, outdir: Path,
         _stop(executor, finished)
 
 
-def _start_worker(model: str | None, threads: int) -> None:
+def _start_worker(model: str | None, threads: int, cache: bool | str = True) -> None:
     """Pool initializer: Ctrl-C is the parent's to handle (it stops the pool); the cores are shared among
     the workers; the model is loaded before the first document arrives."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -651,7 +658,7 @@ def _start_worker(model: str | None, threads: int) -> None:
 
     torch.set_num_threads(threads)
     try:
-        worker_encoder(model)
+        worker_encoder(model, cache)
     except ModelError:
         pass  # the first document tries again and carries the error back to the parent
 
@@ -674,7 +681,8 @@ def _stop(executor: ProcessPoolExecutor, finished: bool) -> None:
         process.join(10)
 
 
-def _on_dask(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, address: str) -> Iterator[Outcome]:
+def _on_dask(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, address: str,
+             cache: bool | str = True) -> Iterator[Outcome]:
     """The same ``align_document`` as tasks on a Dask cluster. Every worker must see the inputs and
     ``outdir`` at the same paths (a shared file system) and loads the model once, on its first task."""
     try:
@@ -688,7 +696,7 @@ def _on_dask(todo: list[tuple[Job, str]], settings: Settings, outdir: Path, addr
         raise BatchError(f"cannot reach the Dask scheduler at {address}: {err}") from None
     run = uuid.uuid4().hex[:8]
     try:
-        futures = {client.submit(align_document, job, settings, str(outdir), digest, key=f"polyalign-{run}-{job.id}"):
+        futures = {client.submit(align_document, job, settings, str(outdir), digest, None, cache, key=f"polyalign-{run}-{job.id}"):
                    job for job, digest in todo}
         try:
             for future in dask_completed(futures):

@@ -92,6 +92,27 @@ def main() -> None:
     """Align translations of a text sentence by sentence, offline, and write parallel TEI."""
 
 
+def _cache_dir_option(command):
+    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The embedding cache folder. Default: $POLYALIGN_EMBEDDING_CACHE, else "
+                             "$XDG_CACHE_HOME/polyalign/embeddings.")(command)
+
+
+def _cache_options(command):
+    """--cache-dir and --no-cache, for the commands that encode (align, batch)."""
+    command = click.option("--no-cache", is_flag=True,
+                           help="Keep no sentence vectors on disk: encode everything, write nothing to the cache."
+                           )(command)
+    return _cache_dir_option(command)
+
+
+def _cache_choice(cache_dir: Path | None, no_cache: bool) -> "bool | str":
+    """The Encoder's ``cache``: False, an absolute folder (batch workers may start elsewhere), or True."""
+    if no_cache and cache_dir is not None:
+        raise UserError("give --cache-dir or --no-cache, not both")
+    return False if no_cache else str(cache_dir.resolve()) if cache_dir is not None else True
+
+
 def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
     codes = [c.strip() for item in given for c in item.split(",") if c.strip()]
     if codes and len(codes) != count:
@@ -142,11 +163,12 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
                    "holding all languages.")
 @click.option("--confirmed-only", is_flag=True,
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
+@_cache_options
 def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
                   paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
                   sources: tuple[str, ...], metadata_file: Path | None, use_translation: bool | None,
                   engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
-                  confirmed_only: bool) -> None:
+                  confirmed_only: bool, cache_dir: Path | None, no_cache: bool) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
 
     A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
@@ -166,6 +188,7 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     from polyalign.tei.writer import write_tei
 
     options = _writer_options(fmt, tmx_langs, tmx_multilingual, confirmed_only)
+    cache = _cache_choice(cache_dir, no_cache)
     try:
         versions = read_inputs(list(files), _languages(langs, len(files)), presplit=presplit, paragraphs=paragraphs)
         docs = versions.documents
@@ -179,7 +202,7 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
     translators = _translators(docs, use_translation, engine)
-    encoder = _encoder(model)
+    encoder = _encoder(model, cache)
     progress = EncodingProgress()
     try:
         alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say,
@@ -237,11 +260,11 @@ def _writer_options(fmt: str, tmx_langs: tuple[str, ...], tmx_multilingual: bool
     return {"confirmed_only": confirmed_only} if fmt == "xces" else {}
 
 
-def _encoder(model: str | None):
+def _encoder(model: str | None, cache: "bool | str" = True):
     from polyalign.align.embed import Encoder
 
     try:
-        return Encoder(model, progress=say)
+        return Encoder(model, progress=say, cache=cache)
     except OSError as err:
         raise UserError(f"cannot load the model {model!r}: {str(err).splitlines()[0]}") from None
 
@@ -396,9 +419,10 @@ def translate_command(file: Path, target: str, source: str | None, engine: str |
               help="As for align: machine translation into the pivot's language as a second opinion, by "
                    "default wherever an engine is installed; --translate fails a document that has none.")
 @click.option("--engine", default=None, metavar="argos|apertium", help="The translation engine.")
+@_cache_options
 def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: tuple[str, ...], workers: int,
                   scheduler: str | None, force: bool, presplit: bool, paragraphs: str, model: str | None,
-                  use_translation: bool | None, engine: str | None) -> None:
+                  use_translation: bool | None, engine: str | None, cache_dir: Path | None, no_cache: bool) -> None:
     """Align every document of INPUT, a folder or a CSV manifest, into OUTPUT: progress as it goes, a
     summary at the end (and in OUTPUT/summary.json), exit status 1 if any document failed.
 
@@ -423,6 +447,7 @@ def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: 
 
     from polyalign.align import batch, manifest
 
+    cache = _cache_choice(cache_dir, no_cache)
     if outdir.resolve() == source.resolve():
         raise UserError("OUTPUT must be another folder than INPUT (it may be inside it)")
     try:
@@ -439,7 +464,7 @@ def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: 
     try:
         summary = batch.run_batch([manifest.with_pivot(job, order) for job in jobs], settings, outdir,
                                   workers=workers, scheduler=scheduler, force=force, progress=batch.Progress(),
-                                  source=str(source))
+                                  source=str(source), cache=cache)
     except batch.BatchError as err:
         raise UserError(str(err)) from None
     for line in summary.lines():
@@ -447,6 +472,119 @@ def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: 
     say(f"wrote {outdir / batch.SUMMARY}")
     if not summary.ok:
         sys.exit(130 if summary.interrupted else 1)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The embedding cache: sentence vectors kept on disk so that a sentence is encoded once.
+
+    It is capped at 2 GB by default ($POLYALIGN_CACHE_SIZE, e.g. 500M or 8G): past the cap, the sentences
+    used least recently are evicted, whichever model they belong to.
+
+    \b
+    Example:
+      polyalign cache info
+      polyalign cache prune --max-size 500M
+    """
+
+
+def _cache_folder(cache_dir: Path | None) -> Path:
+    from polyalign.align.embedding_cache import default_folder
+
+    return cache_dir if cache_dir is not None else default_folder()
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def _when(microseconds: int | None) -> str:
+    from datetime import datetime, timezone
+
+    if microseconds is None:
+        return "unknown (older format)"
+    return datetime.fromtimestamp(microseconds / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@cache_group.command("info")
+@_cache_dir_option
+def cache_info_command(cache_dir: Path | None) -> None:
+    """Where the cache is, how big, and per model: its file, size, sentences and their oldest and newest use.
+
+    \b
+    Example:
+      polyalign cache info --cache-dir /scratch/embeddings
+    """
+    from polyalign.align.embedding_cache import CacheError, cache_files, default_max_bytes, describe, folder_bytes
+
+    folder = _cache_folder(cache_dir)
+    try:
+        cap = default_max_bytes()
+        files = [describe(path) for path in cache_files(folder)]
+    except CacheError as err:
+        raise UserError(str(err)) from None
+    click.echo(f"folder: {folder}")
+    click.echo(f"size: {_size(folder_bytes(folder))} of at most {_size(cap)}, "
+               f"{sum(f['sentences'] for f in files)} sentences in {len(files)} file(s)")
+    for f in files:
+        click.echo(f"{f['file']}\n  model: {f['model']} (cache format {f['format']})\n  size: {_size(f['bytes'])}, "
+                   f"{f['sentences']} sentences, used {_when(f['oldest'])} to {_when(f['newest'])}")
+
+
+@cache_group.command("prune")
+@_cache_dir_option
+@click.option("--max-size", default=None, metavar="SIZE",
+              help="Evict down to this size (2G, 500M, 0 for nothing). Default: the cap ($POLYALIGN_CACHE_SIZE "
+                   "or 2G).")
+def cache_prune_command(cache_dir: Path | None, max_size: str | None) -> None:
+    """Evict the least recently used sentences until the cache takes at most SIZE, and give the space back.
+
+    \b
+    Example:
+      polyalign cache prune --max-size 500M
+    """
+    from polyalign.align.embedding_cache import CacheError, default_max_bytes, folder_bytes, parse_size, prune
+
+    folder = _cache_folder(cache_dir)
+    try:
+        limit = default_max_bytes() if max_size is None else parse_size(max_size)
+    except ValueError as err:
+        raise UserError(f"--max-size: {err}") from None
+    except CacheError as err:
+        raise UserError(str(err)) from None
+    before = folder_bytes(folder)
+    try:
+        removed = prune(folder, limit)
+    except CacheError as err:
+        raise UserError(str(err)) from None
+    for path, count in removed:
+        say(f"{path}: evicted {count} sentences")
+    say(f"{folder}: {_size(before)} → {_size(folder_bytes(folder))} (at most {_size(limit)})")
+
+
+@cache_group.command("clear")
+@_cache_dir_option
+def cache_clear_command(cache_dir: Path | None) -> None:
+    """Delete polyalign's embedding cache files in the folder, and nothing else there; print what was removed.
+
+    \b
+    Example:
+      polyalign cache clear --cache-dir /scratch/embeddings
+    """
+    from polyalign.align.embedding_cache import CacheError, clear
+
+    folder = _cache_folder(cache_dir)
+    try:
+        removed = clear(folder)
+    except CacheError as err:
+        raise UserError(str(err)) from None
+    for path in removed:
+        say(f"removed {path}")
+    say(f"{folder}: removed {len(removed)} file(s)")
 
 
 @main.group("models")

@@ -28,6 +28,19 @@ WAL, which can grow to the size of what they wrote; it is folded back when the l
 **Failure.** A cache is an economy: a file that cannot be opened, read or written (read-only folder, corrupt,
 disk full) raises ``CacheError``, on which ``align.embed.Encoder`` warns once and goes on encoding without it.
 
+**Size cap.** The cache would otherwise grow by ~25 KB per distinct sentence for ever. Every entry records when
+it was last used (microseconds since the epoch; a lookup touches its hits in one UPDATE per chunk of keys, not
+per row). The times live in a small table of their own (``lru``): SQLite rewrites a whole row on UPDATE,
+overflow pages included, and touching 4,000 entries in place cost 2 s of writing 100 MB. The cap covers the
+whole folder (all models' files and their WALs together), since what it guards is the disk, and a rebuilt
+model leaves its old file behind: least recently used entries go first, whichever model they belong to (ties,
+as a batch shares a time, are broken by key); files of an older format (no ``lru`` table) go first, whole.
+After a ``store`` pushes the folder over ``max_bytes`` (default ``DEFAULT_MAX_BYTES``, or
+``$POLYALIGN_CACHE_SIZE``), the writing process prunes it down to ``PRUNE_TO`` of the cap, so that eviction is
+not paid on every write. Space is given back to the file system: new files use ``auto_vacuum=INCREMENTAL``
+and pruning runs ``incremental_vacuum`` and truncates the WAL (a DELETE alone never shrinks an SQLite file).
+Pruning deletes in ordinary write transactions, so other processes keep reading and writing meanwhile.
+
 Where it lives: ``$POLYALIGN_EMBEDDING_CACHE`` if set (a folder; the test suite points it at a temporary one),
 else ``$XDG_CACHE_HOME/polyalign/embeddings``, else the OS cache folder: the rule of the model cache (``align.e5``).
 """
@@ -39,6 +52,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -46,11 +60,15 @@ import numpy as np
 
 from polyalign.align.store import open_shared
 
-FORMAT = "1"
+FORMAT = "2"  # 2: the ``lru`` table and auto_vacuum; format-1 files are pruned whole
 """Part of every identity. Bump it when polyalign changes what it stores for a text without the model changing
 (e.g. which token vectors ``align.embed._content_tokens`` keeps), so that old entries miss."""
 
 ENVIRONMENT = "POLYALIGN_EMBEDDING_CACHE"
+SIZE_ENVIRONMENT = "POLYALIGN_CACHE_SIZE"  # the cap, e.g. 500M or 4G
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3
+PRUNE_TO = 0.8  # a writer over the cap prunes down to this fraction of it
+ROW_OVERHEAD = 40  # bytes an entry costs besides its blobs (key twice, as row and in the index; headers)
 TIMEOUT = 60.0  # seconds a writer waits for another process's write to finish
 CHUNK = 500  # keys per SELECT, well under SQLite's limit on bound parameters
 NOT_ASKED, KEPT, NONE_FROM_MODEL = 0, 1, 2  # token_state: not asked for / stored / the model has none
@@ -62,6 +80,11 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,           -- float32, little-endian, unit length
     tokens BLOB                     -- float16 (tokens, dimension), little-endian; last, as reading a column
 );                                  -- walks the row's overflow pages up to it
+CREATE TABLE IF NOT EXISTS lru (    -- when each entry was last stored or looked up, microseconds since the epoch
+    key BLOB PRIMARY KEY,
+    used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lru_used ON lru (used);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -116,9 +139,28 @@ def cache_path(folder: str | os.PathLike, identity: str) -> Path:
     return Path(folder) / f"{slug}-{digest}.sqlite"
 
 
-def open_cache(folder: str | os.PathLike | None, identity: str) -> "EmbeddingCache":
+def default_max_bytes() -> int:
+    """``$POLYALIGN_CACHE_SIZE`` (e.g. 500M, 4G), else ``DEFAULT_MAX_BYTES``; CacheError if it cannot be read."""
+    given = os.environ.get(SIZE_ENVIRONMENT, "")
+    if not given:
+        return DEFAULT_MAX_BYTES
+    try:
+        return parse_size(given)
+    except ValueError as err:
+        raise CacheError(f"${SIZE_ENVIRONMENT}: {err}") from None
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``text``: a number with an optional K, M, G or T (powers of 1024; a trailing B or iB is allowed)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{text!r} is not a size (e.g. 2G, 500M, 1048576)")
+    return int(float(match.group(1)) * 1024 ** " KMGT".index(match.group(2).upper() or " "))
+
+
+def open_cache(folder: str | os.PathLike | None, identity: str, max_bytes: int | None = None) -> "EmbeddingCache":
     """The cache of the model ``identity`` in ``folder`` (None: ``default_folder()``); CacheError if unusable."""
-    return EmbeddingCache(cache_path(default_folder() if folder is None else folder, identity), identity)
+    return EmbeddingCache(cache_path(default_folder() if folder is None else folder, identity), identity, max_bytes)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -138,9 +180,10 @@ class EmbeddingCache:
     (calls are serialised). Every failure of SQLite or the file system surfaces as ``CacheError``.
     """
 
-    def __init__(self, path: str | os.PathLike, identity: str) -> None:
+    def __init__(self, path: str | os.PathLike, identity: str, max_bytes: int | None = None) -> None:
         self.path = Path(path)
         self.identity = identity
+        self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes  # the cap of the whole folder
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._pid = -1
@@ -170,7 +213,9 @@ class EmbeddingCache:
 
     @staticmethod
     def _open(where: str) -> sqlite3.Connection:
-        return open_shared(where, SCHEMA, timeout=TIMEOUT, check_same_thread=False)
+        # auto_vacuum takes effect only in a new file: it lets pruning give pages back to the file system
+        return open_shared(where, SCHEMA, timeout=TIMEOUT, check_same_thread=False,
+                           before_wal="PRAGMA auto_vacuum = INCREMENTAL;")
 
     def close(self) -> None:
         with self._lock:
@@ -204,9 +249,29 @@ class EmbeddingCache:
                             found[by_key[key]] = _decode(vector, state, token_bytes)
                 finally:
                     db.execute("COMMIT")
+                self._touch(db, [k for k in keys if by_key[k] in found])
             except (sqlite3.Error, ValueError) as err:  # ValueError: a row of the wrong size
                 raise CacheError(f"{self.path}: {err}") from err
         return found
+
+    def _touch(self, db: sqlite3.Connection, keys: list[bytes]) -> None:
+        """Mark ``keys`` as used now: one UPDATE per chunk, in one write transaction. Best effort: a folder that
+        is read-only (or a writer that holds the lock past the timeout) leaves the hits' age as it was."""
+        if not keys:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return
+        try:
+            now = _now()
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start:start + CHUNK]
+                db.execute(f"UPDATE lru SET used = ? WHERE key IN ({', '.join('?' * len(chunk))})",
+                           [now, *chunk])
+            db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            db.execute("ROLLBACK")
 
     def store(self, prompt: str, texts: Sequence[str], vectors: np.ndarray,
               tokens: Sequence[np.ndarray] | None = None, *, tokens_asked: bool = False) -> None:
@@ -217,6 +282,7 @@ class EmbeddingCache:
             raise ValueError(f"{len(texts)} texts, {len(vectors)} vectors, "
                              f"{'no' if tokens is None else len(tokens)} token arrays")
         state = KEPT if tokens is not None else NONE_FROM_MODEL if tokens_asked else NOT_ASKED
+        now = _now()
         rows = [(text_key(prompt, text), np.ascontiguousarray(vector, dtype="<f4").tobytes(),
                  None if tokens is None else np.ascontiguousarray(tokens[i], dtype="<f2").tobytes(), state)
                 for i, (text, vector) in enumerate(zip(texts, vectors))]
@@ -229,12 +295,17 @@ class EmbeddingCache:
                         "INSERT INTO embeddings (key, vector, tokens, token_state) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (key) DO UPDATE SET vector = excluded.vector, tokens = excluded.tokens, "
                         "token_state = excluded.token_state WHERE excluded.token_state > token_state", rows)
+                    db.executemany("INSERT INTO lru (key, used) VALUES (?, ?) "
+                                   "ON CONFLICT (key) DO UPDATE SET used = excluded.used",
+                                   [(row[0], now) for row in rows])
                 except BaseException:
                     db.execute("ROLLBACK")
                     raise
                 db.execute("COMMIT")
             except sqlite3.Error as err:
                 raise CacheError(f"{self.path}: {err}") from err
+        if folder_bytes(self.path.parent) > self.max_bytes:
+            prune(self.path.parent, int(self.max_bytes * PRUNE_TO))
 
     def __len__(self) -> int:
         with self._lock:
@@ -263,3 +334,199 @@ def _decode(vector: bytes, state: int, token_bytes: bytes | None) -> Entry:
     if flat.size % vec.size:
         raise ValueError(f"{flat.size} token values do not divide into vectors of {vec.size}")
     return vec, flat.reshape(-1, vec.size).astype(np.float16)
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+# ---------------------------------------------------------------------------------------------------
+# The folder: what is in it, keeping it under a size, emptying it
+# ---------------------------------------------------------------------------------------------------
+
+
+NAME = re.compile(r"[A-Za-z0-9._-]+-[0-9a-f]{16}\.sqlite")  # as ``cache_path`` names them
+
+
+def _named_like_caches(folder: str | os.PathLike) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.sqlite") if NAME.fullmatch(p.name))
+
+
+def cache_files(folder: str | os.PathLike) -> list[Path]:
+    """polyalign's embedding caches in ``folder``: files named as ``cache_path`` names them whose ``meta`` holds
+    a model identity. Anything else there (other programs' files, a stray .sqlite) is never pruned or removed."""
+    found = []
+    for path in _named_like_caches(folder):
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE name = 'identity'").fetchone()
+            finally:
+                db.close()
+            if row is not None and "format" in json.loads(row[0]):
+                found.append(path)
+        except (sqlite3.Error, ValueError, TypeError, OSError):
+            continue
+    return found
+
+
+def _with_companions(path: Path) -> list[Path]:
+    """The file and its WAL and shared-memory files, where they exist."""
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+
+
+def file_bytes(path: Path) -> int:
+    """What one cache takes on disk, WAL included."""
+    total = 0
+    for part in _with_companions(path):
+        try:
+            total += part.stat().st_size
+        except FileNotFoundError:  # removed meanwhile by another process
+            pass
+    return total
+
+
+def folder_bytes(folder: str | os.PathLike) -> int:
+    """What polyalign's caches in ``folder`` take on disk. Cheap (a glob and a few ``stat`` calls), as every
+    ``store`` asks: files are known by their names here, not opened."""
+    return sum(file_bytes(p) for p in _named_like_caches(folder))
+
+
+def describe(path: Path) -> dict:
+    """One cache file for ``polyalign cache info``: model folder, size, sentences, oldest and newest use (µs)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
+        try:
+            identity = json.loads(db.execute("SELECT value FROM meta WHERE name = 'identity'").fetchone()[0])
+            (count,) = db.execute("SELECT COUNT(*) FROM embeddings").fetchone()
+            oldest = newest = None
+            if _has_lru(db):
+                oldest, newest = db.execute("SELECT MIN(used), MAX(used) FROM lru").fetchone()
+        finally:
+            db.close()
+    except (sqlite3.Error, ValueError, TypeError) as err:
+        raise CacheError(f"{path}: {err}") from err
+    return {"file": str(path), "model": identity.get("folder"), "format": identity.get("format"),
+            "bytes": file_bytes(path), "sentences": count, "oldest": oldest, "newest": newest}
+
+
+def prune(folder: str | os.PathLike, max_bytes: int) -> list[tuple[Path, int]]:
+    """Evict least recently used entries, across every model's file in ``folder``, until it takes at most
+    ``max_bytes``, and give the space back to the file system. Returns (file, entries removed) per file touched.
+
+    Sizes of entries are estimated from their blobs (scaled to the files' real size), so the cut is found in one
+    pass over (used, size) of every row, merged across files in (used, file, key) order; then each file deletes
+    its rows up to the cut in one transaction. Files of an older format are removed whole first. Safe beside processes that read and write the files: the
+    deletes are ordinary transactions; a process that stores meanwhile may leave the folder a little over.
+    """
+    folder = Path(folder)
+    removed: list[tuple[Path, int]] = []
+    if folder_bytes(folder) <= max_bytes:
+        return removed
+    files = cache_files(folder)
+    for path in files:  # measure what the entries take: free pages and the WAL's copies do not count
+        _compact(path)
+    excess = folder_bytes(folder) - max_bytes
+    if excess <= 0:
+        return removed
+    rows: list[tuple[int, int, bytes, int]] = []  # (used, file, key, estimated bytes) of current-format entries
+    current: list[Path] = []
+    for path in files:
+        try:
+            db = sqlite3.connect(str(path), timeout=TIMEOUT)
+            try:
+                if not _has_lru(db):
+                    count = db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+                else:
+                    # length() of a blob reads the record header only, never the overflow pages
+                    rows += [(used, len(current), key, size) for used, key, size in db.execute(
+                        f"SELECT lru.used, key, length(vector) + coalesce(length(tokens), 0) + {ROW_OVERHEAD} "
+                        "FROM embeddings JOIN lru USING (key)")]
+                    current.append(path)
+                    continue
+            finally:
+                db.close()
+        except sqlite3.Error as err:
+            raise CacheError(f"{path}: {err}") from err
+        excess -= file_bytes(path)
+        _remove(path)
+        removed.append((path, count))
+    if excess <= 0 or not rows:
+        return removed
+    rows.sort()
+    # estimates leave out pages half filled (a 4.1 KB entry takes two 4 KB pages) and the index: scale them to
+    # what the files really take
+    excess *= sum(row[3] for row in rows) / max(1, sum(file_bytes(p) for p in current))
+    freed, cut = 0, rows[-1]
+    for row in rows:
+        freed += row[3]
+        if freed >= excess:
+            cut = row
+            break
+    cut_used, cut_file, cut_key = cut[:3]
+    for index, path in enumerate(current):  # the rows up to the cut in (used, file, key) order
+        if index < cut_file:
+            where, values = "used <= ?", (cut_used,)
+        elif index == cut_file:
+            where, values = "used < ? OR (used = ? AND key <= ?)", (cut_used, cut_used, cut_key)
+        else:
+            where, values = "used < ?", (cut_used,)
+        try:
+            db = open_shared(str(path), "", timeout=TIMEOUT)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                count = db.execute(f"DELETE FROM embeddings WHERE key IN (SELECT key FROM lru WHERE {where})",
+                                   values).rowcount
+                db.execute(f"DELETE FROM lru WHERE {where}", values)
+                db.execute("COMMIT")
+            finally:
+                db.close()
+        except sqlite3.Error as err:
+            raise CacheError(f"{path}: {err}") from err
+        _compact(path)
+        if count:
+            removed.append((path, count))
+    if removed and folder_bytes(folder) > max_bytes:  # the estimate fell short: another, smaller round
+        removed += prune(folder, max_bytes)
+    return removed
+
+
+def _has_lru(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'lru'").fetchone() is not None
+
+
+def _compact(path: Path) -> None:
+    """Give a file's free pages back to the file system, and fold its WAL into it and truncate it. A file in the
+    older format (auto_vacuum off) is left as it is: it goes whole. Readers that hold an old snapshot may keep
+    the WAL from being truncated now; it is then reset by a later checkpoint."""
+    try:
+        db = open_shared(str(path), "", timeout=TIMEOUT)
+        try:
+            # executescript, not execute: incremental_vacuum frees one page per step, and only sqlite3_exec
+            # steps it to the end
+            db.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+        finally:
+            db.close()
+    except sqlite3.Error as err:
+        raise CacheError(f"{path}: {err}") from err
+
+
+def clear(folder: str | os.PathLike) -> list[Path]:
+    """Remove polyalign's cache files in ``folder`` (with their WAL and shared-memory files), nothing else."""
+    removed = []
+    for path in cache_files(folder):
+        removed += _remove(path)
+    return removed
+
+
+def _remove(path: Path) -> list[Path]:
+    gone = []
+    for part in _with_companions(path):
+        try:
+            part.unlink()
+            gone.append(part)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            raise CacheError(f"{part}: {err}") from err
+    return gone

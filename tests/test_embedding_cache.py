@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyalign.align.embedding_cache import (ENVIRONMENT, CacheError, EmbeddingCache, cache_path, default_folder,
-                                   model_identity)
+from polyalign.align.embedding_cache import (ENVIRONMENT, SIZE_ENVIRONMENT, CacheError, EmbeddingCache, cache_files,
+                                             cache_path, default_folder, default_max_bytes, describe, folder_bytes,
+                                             model_identity, parse_size, prune)
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = [
@@ -309,7 +310,7 @@ WRITER = textwrap.dedent("""
     inserts = itertools.count(1)
 
     def die_in_the_fourth_batch(statement):
-        if statement.startswith("INSERT") and next(inserts) == 3 * 300 + 150:
+        if statement.startswith("INSERT INTO embeddings") and next(inserts) == 3 * 300 + 150:
             os.kill(os.getpid(), signal.SIGKILL)
 
     db.set_trace_callback(die_in_the_fourth_batch)  # called for every row of an executemany
@@ -349,3 +350,180 @@ def test_done_hears_of_every_text_once_and_of_cache_hits_at_once(encoder, tmp_pa
     heard.clear()
     cached(encoder, tmp_path).encode(["Hei.", "Ny setning her."], done=heard.append)
     assert sum(heard) == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# The size cap, pruning, and the `polyalign cache` commands
+# ---------------------------------------------------------------------------------------------------
+
+IDENTITY = '{"format": "test", "folder": "/models/made-up"}'  # a JSON identity, as cache_files expects
+BIG = 64  # a dimension that makes entries big enough for sizes to mean something
+
+
+def store_made_up(cache: EmbeddingCache, texts: list[str], dim: int = BIG) -> None:
+    rng = np.random.default_rng(len(texts))
+    cache.store("p", texts, rng.normal(size=(len(texts), dim)).astype(np.float32),
+                [rng.normal(size=(30, dim)).astype(np.float16) for _ in texts])
+
+
+def batch_of(name: str, count: int = 100) -> list[str]:
+    return [f"{name} {i}" for i in range(count)]
+
+
+def test_pruning_evicts_the_least_recently_used_not_the_first_stored(tmp_path):
+    cache = EmbeddingCache(cache_path(tmp_path, IDENTITY), IDENTITY, max_bytes=10**12)
+    for name in ["first", "second", "third"]:
+        store_made_up(cache, batch_of(name))
+    assert len(cache.lookup("p", batch_of("first"))) == 100  # used again: now the most recent
+    prune(tmp_path, folder_bytes(tmp_path) // 2)  # about 150 of the 300 go: FIFO would take "first"
+    left = {name: len(cache.lookup("p", batch_of(name))) for name in ["second", "third", "first"]}
+    assert left["second"] == 0 and 0 < left["third"] < 100 and left["first"] == 100, left
+
+
+def test_the_cap_holds_after_every_write_and_the_file_shrinks(tmp_path):
+    cap = 2 * 1024 ** 2
+    cache = EmbeddingCache(cache_path(tmp_path, IDENTITY), IDENTITY, max_bytes=cap)
+    for n in range(12):  # ~0.45 MB a batch: the cap is passed after five
+        store_made_up(cache, batch_of(f"batch {n}"))
+        assert folder_bytes(tmp_path) <= cap
+    assert len(cache.lookup("p", batch_of("batch 11"))) == 100  # the newest stay
+    assert len(cache.lookup("p", batch_of("batch 0"))) == 0
+    assert cache.path.stat().st_size <= cap  # the main file itself gave pages back, not only the WAL
+
+
+def test_the_cap_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(SIZE_ENVIRONMENT, "500M")
+    assert default_max_bytes() == 500 * 1024 ** 2
+    monkeypatch.setenv(SIZE_ENVIRONMENT, "lots")
+    with pytest.raises(CacheError, match=SIZE_ENVIRONMENT):
+        default_max_bytes()
+    assert [parse_size(s) for s in ["1024", "2G", "1.5k", "3 MB", "1GiB"]] == [1024, 2 * 1024 ** 3, 1536,
+                                                                                 3 * 1024 ** 2, 1024 ** 3]
+
+
+def write_and_touch(folder: str, name: str, rounds: int) -> int:
+    """A worker: store batches and look earlier ones up again, as the Encoder does, while others prune."""
+    cache = EmbeddingCache(cache_path(folder, IDENTITY), IDENTITY, max_bytes=10**12)
+    for n in range(rounds):
+        texts = [f"{name} {n} {i}" for i in range(40)]
+        pairs = [made_up(t) for t in texts]
+        cache.store("p", texts, np.stack([v for v, _ in pairs]), [t for _, t in pairs])
+        cache.lookup("p", [f"{name} {n // 2} {i}" for i in range(40)], tokens=True)
+    return rounds
+
+
+def test_two_writers_and_a_pruner_leave_a_sound_file(tmp_path):
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        writers = [pool.submit(write_and_touch, str(tmp_path), name, 60) for name in ["a", "b"]]
+        evictions = 0
+        while not all(w.done() for w in writers):
+            evictions += sum(count for _, count in prune(tmp_path, 100_000))
+        assert [w.result() for w in writers] == [60, 60] and evictions > 0
+    path = cache_path(tmp_path, IDENTITY)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    everything = [f"{name} {n} {i}" for name in "ab" for n in range(60) for i in range(40)]
+    found = EmbeddingCache(path, IDENTITY).lookup("p", everything, tokens=True)
+    assert 0 < len(found) < len(everything)  # pruned, and the survivors are whole and right
+    for text, (vector, tokens) in found.items():
+        expected_vector, expected_tokens = made_up(text)
+        assert np.array_equal(vector, expected_vector) and np.array_equal(tokens, expected_tokens)
+
+
+def cache_command(*args: str):
+    from click.testing import CliRunner
+
+    from polyalign.align.cli import main
+
+    return CliRunner().invoke(main, ["cache", *args])
+
+
+def test_info_prune_and_clear_through_the_command_line(tmp_path):
+    cache = EmbeddingCache(cache_path(tmp_path, IDENTITY), IDENTITY, max_bytes=10**12)
+    for name in ["old", "new"]:
+        store_made_up(cache, batch_of(name))
+    cache.close()
+    (tmp_path / "notes.txt").write_text("not ours")
+    sqlite3.connect(tmp_path / "other-0123456789abcdef.sqlite").execute("CREATE TABLE t (x)").connection.close()
+
+    info = cache_command("info", "--cache-dir", str(tmp_path))
+    assert info.exit_code == 0, info.output
+    assert f"folder: {tmp_path}" in info.output and "200 sentences in 1 file(s)" in info.output
+    assert str(cache.path) in info.output and "/models/made-up" in info.output
+
+    half = folder_bytes(tmp_path) // 2
+    pruned = cache_command("prune", "--cache-dir", str(tmp_path), "--max-size", str(half))
+    assert pruned.exit_code == 0, pruned.output
+    assert f"{cache.path}: evicted" in pruned.output and folder_bytes(tmp_path) <= half
+    left = EmbeddingCache(cache.path, IDENTITY)
+    assert len(left.lookup("p", batch_of("new"))) == 100 and 100 <= len(left) < 110  # the old ones went
+    left.close()
+
+    wrong = cache_command("prune", "--cache-dir", str(tmp_path), "--max-size", "a lot")
+    assert wrong.exit_code == 1 and wrong.output.count("\n") == 1 and "--max-size" in wrong.output
+
+    cleared = cache_command("clear", "--cache-dir", str(tmp_path))
+    assert cleared.exit_code == 0 and f"removed {cache.path}" in cleared.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "other-0123456789abcdef.sqlite"]
+
+
+def test_a_broken_cache_file_is_one_error_line_naming_it(tmp_path):
+    path = cache_path(tmp_path, IDENTITY)
+    EmbeddingCache(path, IDENTITY).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE embeddings")
+    result = cache_command("info", "--cache-dir", str(tmp_path))
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and str(path) in result.output
+
+
+def encoder_factory(encoder, made: list):
+    """Stands in for ``Encoder`` in the command line: the session's model, with the cache the command asks for."""
+    def make(model=None, *, progress=None, cache=True, **_):
+        copied = copy.copy(encoder)
+        copied.calls = copied.hits = 0
+        copied.cache, copied.cache_warning, copied.progress = None, None, progress
+        if cache is not False:
+            copied.use_cache(None if cache is True else cache)
+        made.append(cache)
+        return copied
+    return make
+
+
+@pytest.mark.parametrize("option", ["--cache-dir", "--no-cache", None])
+def test_align_keeps_vectors_where_it_is_told(encoder, tmp_path, monkeypatch, option):
+    from click.testing import CliRunner
+
+    from polyalign.align import embed
+    from polyalign.align.cli import main
+
+    made: list = []
+    monkeypatch.setattr(embed, "Encoder", encoder_factory(encoder, made))
+    monkeypatch.setenv(ENVIRONMENT, str(tmp_path / "default"))
+    args = ["align", str(REPO / "samples" / "ojo.es.txt"), str(REPO / "samples" / "ojo.en.txt"), "--no-translate",
+            "-f", "tsv", "-o", str(tmp_path / "out.tsv")]
+    args += {"--cache-dir": ["--cache-dir", str(tmp_path / "given")], "--no-cache": ["--no-cache"], None: []}[option]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    used = {"--cache-dir": "given", "--no-cache": None, None: "default"}[option]
+    for folder in ["given", "default"]:
+        files = cache_files(tmp_path / folder) if (tmp_path / folder).exists() else []
+        assert len(files) == (folder == used)
+    if option == "--no-cache":
+        assert made == [False] and not (tmp_path / "default").exists() and not (tmp_path / "given").exists()
+
+
+def test_batch_workers_use_the_cache_dir(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    for name in ["ojo.es.txt", "ojo.en.txt"]:
+        (source / name).write_text((REPO / "samples" / name).read_text())
+        (source / name.replace("ojo", "copy")).write_text((REPO / "samples" / name).read_text())
+    env = {**os.environ, ENVIRONMENT: str(tmp_path / "default")}
+    run = subprocess.run([sys.executable, "-m", "polyalign.align.cli", "batch", str(source), "-o", str(tmp_path / "out"),
+                          "-j", "2", "--no-translate", "--cache-dir", str(tmp_path / "given")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    files = cache_files(tmp_path / "given")
+    assert len(files) == 1 and describe(files[0])["sentences"] > 0
+    assert not (tmp_path / "default").exists()
+

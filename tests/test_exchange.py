@@ -391,7 +391,7 @@ def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(pipeline, "read_inputs", read_inputs)
     monkeypatch.setattr(pipeline, "align_versions", align_versions)
-    monkeypatch.setattr(cli, "_encoder", lambda model: None)
+    monkeypatch.setattr(cli, "_encoder", lambda model, cache=True: None)
     return steps
 
 
