@@ -30,7 +30,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Sequence
+from typing import Collection, Sequence
 
 from polyalign.align import languages
 
@@ -65,22 +65,25 @@ class Job:
         return [v.lang for v in self.versions if v.lang]
 
 
-def read_jobs(source: Path, *, exclude: Path | None = None) -> list[Job]:
+def read_jobs(source: Path, *, exclude: Path | None = None, skip: Collection[Path] = ()) -> list[Job]:
     """The documents of a folder or a manifest (any file: read as CSV), sorted by id."""
-    return read_folder(source, exclude=exclude) if source.is_dir() else read_manifest(source)
+    return read_folder(source, exclude=exclude, skip=skip) if source.is_dir() else read_manifest(source)
 
 
-def read_folder(folder: Path, *, exclude: Path | None = None) -> list[Job]:
-    """The folder's texts grouped by name; ``exclude`` (the output folder) is passed over, so that a batch's
-    own outputs never come back as inputs."""
+def read_folder(folder: Path, *, exclude: Path | None = None, skip: Collection[Path] = ()) -> list[Job]:
+    """The folder's texts grouped by name; ``exclude`` (the output folder, when inside this one) and ``skip``
+    (resolved paths: what earlier batches wrote here, when the output folder is this one) are passed over, so
+    that a batch's own outputs never come back as inputs."""
     folder = folder.resolve()
     exclude = exclude.resolve() if exclude is not None else None
+    if exclude == folder:
+        exclude = None  # outputs beside the inputs: ``skip`` names them
     groups: dict[str, list[Version]] = {}
     problems: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if (path.suffix.lower() not in TEXT_SUFFIXES or any(part.startswith(".") for part in relative.parts)
-                or (exclude is not None and path.is_relative_to(exclude)) or not path.is_file()):
+                or (exclude is not None and path.is_relative_to(exclude)) or path in skip or not path.is_file()):
             continue
         code = languages.code_from_filename(path)
         stem = path.name.split(".")[:-2 if code else -1]
