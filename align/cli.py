@@ -40,12 +40,14 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 
 @main.command("align")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(), required=True,
-              help="Where to write the alignment: exactly OUT with two files. With three or more, beads, tmx, "
-                   "intertext and xces write a file per pair, the pair before OUT's extension (-o out.tmx: "
-                   "out.nb-en.tmx, out.nb-es.tmx), or into OUT as nb-en.tmx when OUT is a folder (an existing "
-                   "one, or ending in /, or without an extension). intertext and xces also write each version "
-                   "beside it (out.nb.xml, out.en.xml). OUT may not be one of FILES.")
+@click.option("-o", "--output", "output", type=click.Path(), required=True, metavar="OUT",
+              help="Where to write the alignment: exactly OUT with two versions (one pair), whatever its "
+                   "extension. With three or more, beads, tmx, intertext and xces write a file per pair, the "
+                   "pair before OUT's extension (-o out.tmx: out.nb-en.tmx, out.nb-es.tmx). When OUT is a folder "
+                   "(an existing one or ending in /; with three or more versions, also a name without an "
+                   "extension) they write into it as nb-en.tmx. intertext and xces also write each version "
+                   "beside the alignment, named from OUT's stem (out.nb.xml; nb.xml in a folder). No output may "
+                   "be one of FILES.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tei", show_default=True,
               help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines "
                    "per pair; tmx: a TMX 1.4b translation memory per pair; intertext: files for the InterText "

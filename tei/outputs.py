@@ -57,26 +57,25 @@ def plan(out: str | os.PathLike, names: Sequence[str], fmt: str, *, multilingual
             raise ValueError(f"{out}: is a folder; --format {fmt} writes one file: give its name "
                              f"(-o {path / 'vraem'}.{'xml' if fmt == 'tei' else fmt})")
         return Outputs(whole=path)
-    pivot, others = names[0], names[1:]
-    pairs = [f"{pivot}-{other}" for other in others]
-    several = len(pairs) > 1 or multilingual  # OUT is not a pair's file
-    if folder or (len(pairs) > 1 and not path.suffix):
-        def named(name: str) -> Path:
-            return path / f"{name}{PER_PAIR[fmt]}"
-        whole = named("-".join(names)) if multilingual else None
-    else:
-        suffix = path.suffix or PER_PAIR[fmt]
+    pairs = [f"{names[0]}-{other}" for other in names[1:]]
+    into_folder = folder or (len(pairs) > 1 and not path.suffix)
+    if into_folder:  # out/nb-en.txt
+        where, stem, suffix = path, "", PER_PAIR[fmt]
+    else:  # out.nb-en.txt beside OUT
+        where, stem, suffix = path.parent, f"{path.stem}.", path.suffix or PER_PAIR[fmt]
 
-        def named(name: str) -> Path:
-            return path.with_name(f"{path.stem}.{name}{suffix}")
-        whole = path if multilingual else None
-    outputs = Outputs(pairs=tuple(named(p) for p in pairs) if several or folder else (path,),
+    def named(name: str) -> Path:
+        return where / f"{stem}{name}{suffix}"
+
+    whole = (named("-".join(names)) if into_folder else path) if multilingual else None
+    one_file = len(pairs) == 1 and not multilingual and not into_folder  # the pair's file is OUT itself
+    outputs = Outputs(pairs=(path,) if one_file else tuple(named(p) for p in pairs),
                       versions={n: named(n) for n in names} if fmt in WITH_VERSIONS else {}, whole=whole)
     paths = outputs.all()
     if len(set(paths)) < len(paths):
         twice = next(p for p in paths if paths.count(p) > 1)
         raise ValueError(f"{twice}: --format {fmt} would write it twice (version names and pairs collide); "
-                         "give -o a file name")
+                         "choose another -o")
     return outputs
 
 
