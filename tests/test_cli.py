@@ -196,3 +196,26 @@ def test_bad_metadata_is_a_one_line_error(tmp_path, content, problem):
     result = polyalign("align", NB, EN, "-o", tmp_path / "x.xml", "--metadata", meta)
     assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert problem in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_output_never_replaces_an_input(tmp_path):
+    """The issue's own example, and a TEI aligned again onto itself: one line, exit status 1, the inputs as
+    they were, and no model loaded (it is refused in well under the time loading takes)."""
+    import shutil
+
+    from tests.test_tei import sample_alignments
+    from polyalign.tei.writer import write_tei
+
+    en, es = tmp_path / "keep.en.txt", tmp_path / "keep.es.txt"
+    shutil.copy(SAMPLES / "ojo.en.txt", en)
+    shutil.copy(SAMPLES / "ojo.es.txt", es)
+    corpus = tmp_path / "vraem.xml"
+    write_tei(sample_alignments(), corpus)
+    before = {p: p.read_bytes() for p in (en, es, corpus)}
+    for args in [(en.name, es.name, "-o", en.name), (corpus.name, "-o", f"./{corpus.name}")]:
+        result = polyalign("align", *args, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"polyalign: error: {Path(args[-1])}: is an input; the output would replace it (choose another -o)"]
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in before)
