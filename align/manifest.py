@@ -3,8 +3,9 @@
 **A folder** groups its ``.txt`` and ``.xml`` files by name: ``vraem.nb.txt``, ``vraem.en.txt`` and
 ``vraem.es.xml`` are the document ``vraem`` in three languages (the language code is the suffix before the
 extension, as for ``polyalign align``). Files in subfolders are documents named by their path
-(``news/vraem``); hidden files and folders, and the output folder, are passed over. A ``vraem.toml`` beside
-the texts holds the header metadata, in the format of ``align --metadata`` (samples/vraem.toml).
+(``news/vraem``); hidden files and folders, and the output folder, are passed over (when the output folder
+is this one, what earlier batches wrote into it). A ``vraem.toml`` beside the texts holds the header
+metadata, in the format of ``align --metadata`` (samples/vraem.toml).
 
 **A manifest** is a CSV file, one row per version: the columns ``id``, ``path`` and ``language`` and, for
 the TEI header, ``title``, ``author`` and ``source`` of that version (several authors: separate them with
