@@ -225,20 +225,60 @@ def output_base(outdir: Path, doc_id: str, fmt: str) -> Path:
     return outdir / f"{doc_id}{OUTPUT_SUFFIXES[fmt]}"
 
 
+def document_outputs(outdir: Path, doc_id: str, names: Sequence[str], formats: Sequence[str]) -> list[Path]:
+    """Every file the formats write for a document whose versions are ``names`` (pivot first): the naming rule
+    of ``polyalign align -o`` (``tei.outputs.plan``) applied to ``output_base``."""
+    from polyalign.tei.outputs import plan
+
+    return [path for fmt in formats for path in plan(output_base(outdir, doc_id, fmt), names, fmt).all()]
+
+
+def check_outputs(jobs: Sequence[Job], settings: Settings, outdir: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuse the batch (BatchError, one line) if a document's output would replace an input file of any
+    document, or ``inputs`` (the manifest): OUTDIR may be INPUT or inside it, but no input is ever lost.
+    Version names come from the languages, as ``pipeline.read_inputs`` makes them, so nothing is read."""
+    from polyalign.align.pipeline import version_names
+    from polyalign.tei import outputs
+
+    files = [*inputs, *(v.path for job in jobs for v in job.versions),
+             *(job.metadata_file for job in jobs if job.metadata_file)]
+    for job in jobs:
+        if job.problem:
+            continue
+        try:
+            written = document_outputs(outdir, job.id, version_names(job.languages), settings.formats)
+        except ValueError as err:
+            raise BatchError(f"{job.id}: {err}") from None
+        replaced = outputs.clash(written, files)
+        if replaced is not None:
+            raise BatchError(f"{outputs.refusal(replaced)}; the output of {job.id}")
+
+
+def earlier_outputs(outdir: Path) -> set[Path]:
+    """The files earlier runs wrote into ``outdir``, as their states record them: when OUTDIR is INPUT, a
+    second run must not take them for inputs (``manifest.read_folder``'s ``skip``)."""
+    found: set[Path] = set()
+    for path in (outdir / STATE_DIR / "state").rglob("*.json"):
+        try:
+            found.update((outdir / p).resolve() for p in json.loads(path.read_text("utf-8"))["outcome"]["outputs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
 def _write_outputs(doc_id: str, alignments: list[Any], corpus: dict[str, str], settings: Settings,
                    outdir: Path) -> list[str]:
     """Every requested format through its own atomic writer; the paths written, relative to ``outdir``."""
-    from polyalign.tei.formats import FORMATS, output_paths
-    from polyalign.tei.writer import write_tei
+    from polyalign.tei.formats import FORMATS
+    from polyalign.tei.writer import versions, write_tei
 
-    written: list[Path] = []
     for fmt in settings.formats:
         base = output_base(outdir, doc_id, fmt)
         if fmt == "tei":
             write_tei(alignments, base, metadata=corpus)
         else:
             FORMATS[fmt](alignments, base)
-        written += output_paths(base, alignments, fmt)
+    written = document_outputs(outdir, doc_id, [d.name for d in versions(alignments)], settings.formats)
     return [p.relative_to(outdir).as_posix() for p in written]
 
 

@@ -11,8 +11,6 @@ from polyalign.align.evaluate import evaluate
 from polyalign.align.inputs import InputError
 
 FORMATS = ("tei", "tsv", "json", "beads", "tmx", "intertext", "xces")
-SUFFIXES = {"tei": ".xml", "tsv": ".tsv", "json": ".json", "beads": ".txt", "tmx": ".tmx", "intertext": ".xml",
-            "xces": ".xml"}
 
 
 def say(message: str) -> None:
@@ -122,14 +120,19 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 
 @main.command("align")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
-              help="Where to write the alignment. Formats that write several files name them after OUT "
-                   "(see --format); beads with three or more files: OUT.nb-en.txt, OUT.nb-es.txt.")
+@click.option("-o", "--output", "output", type=click.Path(), required=True, metavar="OUT",
+              help="Where to write the alignment: exactly OUT with two versions (one pair), whatever its "
+                   "extension. With three or more, beads, tmx, intertext and xces write a file per pair, the "
+                   "pair before OUT's extension (-o out.tmx: out.nb-en.tmx, out.nb-es.tmx). When OUT is a folder "
+                   "(an existing one or ending in /; with three or more versions, also a name without an "
+                   "extension) they write into it as nb-en.tmx. intertext and xces also write each version "
+                   "beside the alignment, named from OUT's stem (out.nb.xml; nb.xml in a folder). No output may "
+                   "be one of FILES.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="tei", show_default=True,
-              help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines; "
-                   "tmx: a TMX 1.4b translation memory per pair (OUT.nb-en.tmx); intertext: files for the "
-                   "InterText editor (OUT.nb.xml per version, OUT.nb.en.xml per pair); xces: OPUS-style XCES "
-                   "(OUT.nb.xml per version, cesAlign OUT.nb-en.xml per pair).")
+              help="tei: parallel TEI P5; tsv: one bead per row; json: documents and beads; beads: [1, 2]:[3] lines "
+                   "per pair; tmx: a TMX 1.4b translation memory per pair; intertext: files for the InterText "
+                   "editor (a file per version and an alignment per pair); xces: OPUS-style XCES (a file per "
+                   "version, a cesAlign per pair). See -o for the file names.")
 @click.option("-l", "--lang", "langs", multiple=True, metavar="CODE",
               help="Language of each file, in order (repeat it, or nb,en). Default: the file name's suffix "
                    "(vraem.nb.txt), else detected.")
@@ -159,12 +162,12 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
                    "repeat it for several. NAME is the version's name: its language code (en2 for a second "
                    "English version). Default: the language code.")
 @click.option("--tmx-multilingual", is_flag=True,
-              help="tmx: also write OUT itself, one unit per pivot span that every pair links the same way, "
-                   "holding all languages.")
+              help="tmx: OUT itself holds all languages, one unit per pivot span that every pair links the same "
+                   "way; the pair memories beside it are named as for three or more files (out.nb-en.tmx).")
 @click.option("--confirmed-only", is_flag=True,
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
 @_cache_options
-def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
+def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[str, ...], presplit: bool,
                   paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
                   sources: tuple[str, ...], metadata_file: Path | None, use_translation: bool | None,
                   engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
@@ -178,13 +181,17 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     Example:
       polyalign align samples/vraem.nb.txt samples/vraem.en.txt -o out/vraem.xml --metadata samples/vraem.toml
       polyalign align ojo.txt ojo-en.txt --lang es,en --format tsv -o out/ojo.tsv
-      polyalign align out/vraem.xml -o out/vraem.xml        # again, after a review
+      polyalign align out/vraem.xml -o out/vraem.2.xml      # again, after a review
       polyalign align out/vraem.xml samples/ojo.es.txt -o out/three.xml
+      polyalign align nb.txt en.txt es.txt -f tmx -o out/   # out/nb-en.tmx, out/nb-es.tmx
+
+    An output never replaces an input: an OUT (or a file a format writes beside it) that is one of FILES or
+    --metadata is refused before anything is aligned.
     """
     from polyalign.align.metadata import Metadata
     from polyalign.align.pipeline import align_versions, read_inputs
-    from polyalign.tei import tmx
-    from polyalign.tei.formats import FORMATS as WRITERS, output_paths
+    from polyalign.tei import outputs, tmx
+    from polyalign.tei.formats import FORMATS as WRITERS
     from polyalign.tei.writer import write_tei
 
     options = _writer_options(fmt, tmx_langs, tmx_multilingual, confirmed_only)
@@ -199,8 +206,12 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
         metadata.apply(docs)
         if fmt == "tmx":
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
+        written = outputs.plan(output, [d.name for d in docs], fmt, multilingual=tmx_multilingual).all()
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
+    replaced = outputs.clash(written, [*files, *([metadata_file] if metadata_file else [])])
+    if replaced is not None:
+        raise UserError(outputs.refusal(replaced))
     translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model, cache)
     progress = EncodingProgress()
@@ -221,7 +232,7 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
         write_tei(alignments, output, metadata=metadata.corpus, previous=versions.header)
     else:
         WRITERS[fmt](alignments, output, **options)
-    for path in output_paths(output, alignments, fmt, multilingual=tmx_multilingual):
+    for path in written:
         say(f"wrote {path}")
 
 
@@ -327,7 +338,7 @@ def eval_command(gold: Path, test: Path, as_json: bool) -> None:
               help="The engine to use. Default: the best installed for the pair (an Argos package, else "
                    "Apertium for es↔en).")
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
-              help="Where to write the translation. Default: stdout.")
+              help="Where to write the translation (not FILE itself). Default: stdout.")
 @click.option("--presplit", is_flag=True,
               help="FILE holds one sentence per line; so does the translation (a blank line between paragraphs).")
 def translate_command(file: Path, target: str, source: str | None, engine: str | None, output: Path | None,
@@ -348,7 +359,10 @@ def translate_command(file: Path, target: str, source: str | None, engine: str |
     from polyalign.align.pipeline import read_versions
     from polyalign.translate.base import TranslationError
     from polyalign.translate.engines import choose
+    from polyalign.tei import outputs
 
+    if output is not None and outputs.clash([output], [file]) is not None:
+        raise UserError(outputs.refusal(output))
     try:
         target = languages.normalise_code(target)
         docs = read_versions([file], [source], presplit=presplit)
@@ -395,11 +409,13 @@ def translate_command(file: Path, target: str, source: str | None, engine: str |
 @click.argument("source", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The folder for the outputs (ID.xml per document), summary.json, and the run's state "
-                   "(.polyalign-batch/), which lets a second run skip what is done.")
+                   "(.polyalign-batch/), which lets a second run skip what is done. It may be INPUT or inside "
+                   "it; a batch whose output would replace an input file is refused before it starts.")
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Repeat it for several; default tei. Files per document: ID.xml (tei), ID.tsv, ID.json, "
-                   "ID.beads.txt, ID.tmx (ID.nb-en.tmx per pair), ID.intertext.xml, ID.xces.xml (and their "
-                   "files per version and pair).")
+                   "ID.beads.txt, ID.tmx, ID.intertext.xml, ID.xces.xml, named as align -o names them: with "
+                   "three or more versions one per pair (ID.nb-en.tmx), and ID.intertext.nb.xml, ID.xces.nb.xml "
+                   "per version.")
 @click.option("--pivot", "pivots", multiple=True, metavar="CODE",
               help="The pivot's language; repeat it (or nb,en) for a fallback order. Default: the language the "
                    "most documents have (ties: alphabetical). A document with none of them fails.")
@@ -448,21 +464,24 @@ def batch_command(source: Path, outdir: Path, formats: tuple[str, ...], pivots: 
     from polyalign.align import batch, manifest
 
     cache = _cache_choice(cache_dir, no_cache)
-    if outdir.resolve() == source.resolve():
-        raise UserError("OUTPUT must be another folder than INPUT (it may be inside it)")
     try:
-        jobs = manifest.read_jobs(source, exclude=outdir)
+        jobs = manifest.read_jobs(source, exclude=outdir, skip=batch.earlier_outputs(outdir))
         order = manifest.pivot_languages(jobs, [c.strip() for p in pivots for c in p.split(",") if c.strip()])
     except ValueError as err:  # ManifestError, LanguageError
         raise UserError(str(err)) from None
     if not jobs:
         raise UserError(f"{source}: no documents in it (texts named like vraem.nb.txt and vraem.en.txt)")
-    say(f"{len(jobs)} document{'s' * (len(jobs) != 1)} in {source}; pivot language {' or '.join(order) or 'none'}")
     settings = batch.Settings(model, tuple(dict.fromkeys(formats or ("tei",))), presplit, paragraphs,
                               use_translation, engine)
+    jobs = [manifest.with_pivot(job, order) for job in jobs]
+    try:
+        batch.check_outputs(jobs, settings, outdir, [] if source.is_dir() else [source])
+    except batch.BatchError as err:
+        raise UserError(str(err)) from None
+    say(f"{len(jobs)} document{'s' * (len(jobs) != 1)} in {source}; pivot language {' or '.join(order) or 'none'}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` (a job scheduler's) stops it like Ctrl-C
     try:
-        summary = batch.run_batch([manifest.with_pivot(job, order) for job in jobs], settings, outdir,
+        summary = batch.run_batch(jobs, settings, outdir,
                                   workers=workers, scheduler=scheduler, force=force, progress=batch.Progress(),
                                   source=str(source), cache=cache)
     except batch.BatchError as err:

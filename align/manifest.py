@@ -3,8 +3,9 @@
 **A folder** groups its ``.txt`` and ``.xml`` files by name: ``vraem.nb.txt``, ``vraem.en.txt`` and
 ``vraem.es.xml`` are the document ``vraem`` in three languages (the language code is the suffix before the
 extension, as for ``polyalign align``). Files in subfolders are documents named by their path
-(``news/vraem``); hidden files and folders, and the output folder, are passed over. A ``vraem.toml`` beside
-the texts holds the header metadata, in the format of ``align --metadata`` (samples/vraem.toml).
+(``news/vraem``); hidden files and folders, and the output folder, are passed over (when the output folder
+is this one, what earlier batches wrote into it). A ``vraem.toml`` beside the texts holds the header
+metadata, in the format of ``align --metadata`` (samples/vraem.toml).
 
 **A manifest** is a CSV file, one row per version: the columns ``id``, ``path`` and ``language`` and, for
 the TEI header, ``title``, ``author`` and ``source`` of that version (several authors: separate them with
@@ -30,7 +31,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Sequence
+from typing import Collection, Sequence
 
 from polyalign.align import languages
 
@@ -65,22 +66,25 @@ class Job:
         return [v.lang for v in self.versions if v.lang]
 
 
-def read_jobs(source: Path, *, exclude: Path | None = None) -> list[Job]:
+def read_jobs(source: Path, *, exclude: Path | None = None, skip: Collection[Path] = ()) -> list[Job]:
     """The documents of a folder or a manifest (any file: read as CSV), sorted by id."""
-    return read_folder(source, exclude=exclude) if source.is_dir() else read_manifest(source)
+    return read_folder(source, exclude=exclude, skip=skip) if source.is_dir() else read_manifest(source)
 
 
-def read_folder(folder: Path, *, exclude: Path | None = None) -> list[Job]:
-    """The folder's texts grouped by name; ``exclude`` (the output folder) is passed over, so that a batch's
-    own outputs never come back as inputs."""
+def read_folder(folder: Path, *, exclude: Path | None = None, skip: Collection[Path] = ()) -> list[Job]:
+    """The folder's texts grouped by name; ``exclude`` (the output folder, when inside this one) and ``skip``
+    (resolved paths: what earlier batches wrote here, when the output folder is this one) are passed over, so
+    that a batch's own outputs never come back as inputs."""
     folder = folder.resolve()
     exclude = exclude.resolve() if exclude is not None else None
+    if exclude == folder:
+        exclude = None  # outputs beside the inputs: ``skip`` names them
     groups: dict[str, list[Version]] = {}
     problems: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if (path.suffix.lower() not in TEXT_SUFFIXES or any(part.startswith(".") for part in relative.parts)
-                or (exclude is not None and path.is_relative_to(exclude)) or not path.is_file()):
+                or (exclude is not None and path.is_relative_to(exclude)) or path in skip or not path.is_file()):
             continue
         code = languages.code_from_filename(path)
         stem = path.name.split(".")[:-2 if code else -1]

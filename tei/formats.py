@@ -4,9 +4,9 @@ Every writer writes atomically, so a crash never leaves half a file where a prev
 ``FORMATS`` maps a ``--format`` name to a writer taking ``(alignments, path)``, and for TMX, InterText and
 XCES (``tei.tmx``, ``tei.intertext``, ``tei.xces``, one module each) their own keyword options.
 
-File naming for several pairs: TEI, TSV and JSON hold all pairs in the one file given. Beads files hold one
-pair each, so with more than one pair ``run.txt`` becomes ``run.nb-en.txt``, ``run.nb-es.txt`` (the pair
-inserted before the suffix); with a single pair the path is used as given. See ``output_paths``.
+File naming: TEI, TSV and JSON hold all pairs in the one file given. Beads files hold one pair each: with one
+pair the path is used as given, with several ``run.txt`` becomes ``run.nb-en.txt``, ``run.nb-es.txt``. The
+rule, shared by every format and the check that no output replaces an input, is ``tei.outputs.plan``.
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from typing import Callable
 from polyalign.align.atomic import atomic_write
 from polyalign.align.beads import Alignment, Bead, Status
 from polyalign.align.document import Document
-from polyalign.tei import intertext, tmx, xces
-from polyalign.tei.writer import pair_name, polyalign_version, write_tei
+from polyalign.tei import intertext, outputs, tmx, xces
+from polyalign.tei.writer import pair_name, polyalign_version, versions, write_tei
 
 TSV_COLUMNS = ["pair", "bead", "shape", "source_ids", "target_ids", "source_text", "target_text",
                "score", "confidence", "status"]
@@ -30,18 +30,9 @@ TSV_COLUMNS = ["pair", "bead", "shape", "source_ids", "target_ids", "source_text
 
 def output_paths(out: str | os.PathLike, alignments: list[Alignment], fmt: str, *,
                  multilingual: bool = False) -> list[Path]:
-    """The files ``fmt`` writes for ``out``: one per pair for beads when there are several pairs; for TMX,
-    InterText and XCES what their modules name (``multilingual`` as for ``write_tmx``); else ``out``."""
-    if fmt == "tmx":
-        return tmx.output_paths(out, alignments, multilingual=multilingual)
-    if fmt == "intertext":
-        return intertext.output_paths(out, alignments)
-    if fmt == "xces":
-        return xces.output_paths(out, alignments)
-    out = Path(out)
-    if fmt != "beads" or len(alignments) == 1:
-        return [out]
-    return [out.with_name(f"{out.stem}.{pair_name(a)}{out.suffix}") for a in alignments]
+    """Every file ``fmt`` writes for ``out`` and these alignments (``tei.outputs.plan``); ``multilingual`` as
+    for ``write_tmx``."""
+    return outputs.plan(out, [d.name for d in versions(alignments)], fmt, multilingual=multilingual).all()
 
 
 def write_beads(alignment: Alignment, path: str | os.PathLike) -> None:
@@ -53,7 +44,7 @@ def write_beads(alignment: Alignment, path: str | os.PathLike) -> None:
 
 def write_bead_files(alignments: list[Alignment], out: str | os.PathLike) -> None:
     """``write_beads`` for every pair, named by ``output_paths``."""
-    for alignment, path in zip(alignments, output_paths(out, alignments, "beads")):
+    for alignment, path in zip(alignments, outputs.plan(out, [d.name for d in versions(alignments)], "beads").pairs):
         write_beads(alignment, path)
 
 

@@ -3,13 +3,14 @@
 InterText (Czech National Corpus) keeps each version of a text as its own XML file and each pair's alignment
 as a stand-off ``linkGrp``. The conventions here are those its editor reads and writes itself:
 
-- a version: ``OUT.nb.xml`` for a text named OUT (the file's stem) and a version named ``nb``; any XML, with
+- a version: ``OUT.nb.xml`` for a text named OUT (the file's stem) and a version named ``nb`` (the names are
+  ``tei.outputs.plan``'s); any XML, with
   alignable elements found by a plain ``id`` attribute (no namespace) that must be unique in the file. We
   write ``<doc><p id="3"><s id="3:2">…</s></p></doc>``: paragraphs numbered 1, 2, … and sentences
   ``paragraph:sentence``, the two-level scheme InterText detects and keeps when it renumbers after a split
   or merge. Only paragraphs with sentences are numbered, as InterText's renumbering does. The ids are made
   from positions, not from our ids (``nb.p3.s2``), which InterText would not recognise as a numbering.
-- a pair: ``OUT.nb.en.xml`` (text, then the two version names, as InterText names its own), root
+- a pair: OUT itself with one pair, else ``OUT.nb-en.xml`` (the rule of every format), root
   ``<linkGrp fromDoc="OUT.nb.xml" toDoc="OUT.en.xml">``, the file names relative to the alignment file.
   The pivot is ``fromDoc``, InterText's left column.
 - a bead: ``<link type="1-2" xtargets="3:1;3:1 3:2" status="auto"/>``. Careful: InterText lists the
@@ -35,27 +36,10 @@ from lxml import etree
 from polyalign.align.atomic import atomic_write_all
 from polyalign.align.beads import Alignment, Bead, Status
 from polyalign.align.document import Document
+from polyalign.tei.outputs import plan
 from polyalign.tei.writer import pair_name, versions
 
 STATUS = {Status.AUTO: "auto", Status.CONFIRMED: "man", Status.REJECTED: "plain"}
-
-
-def _version_path(out: Path, doc: Document) -> Path:
-    return out.with_name(f"{out.stem}.{doc.name}.xml")
-
-
-def _alignment_path(out: Path, alignment: Alignment) -> Path:
-    return out.with_name(f"{out.stem}.{alignment.source.name}.{alignment.target.name}.xml")
-
-
-def output_paths(out: str | os.PathLike, alignments: list[Alignment]) -> list[Path]:
-    """Every version's file (pivot first), then every pair's alignment file."""
-    out = Path(out)
-    docs = versions(alignments)
-    paths = [_version_path(out, d) for d in docs] + [_alignment_path(out, a) for a in alignments]
-    if len(set(paths)) < len(paths):
-        raise ValueError(f"the InterText file names for {out} collide; version names must not contain '.'")
-    return paths
 
 
 def numbering(doc: Document) -> dict[str, str]:
@@ -112,13 +96,14 @@ def build_alignment(alignment: Alignment, from_doc: str, to_doc: str) -> etree._
 
 
 def write_intertext(alignments: list[Alignment], path: str | os.PathLike) -> None:
-    """Write the files ``output_paths`` names, all or none (all are built before any is written)."""
-    out = Path(path)
+    """Write the files ``tei.outputs.plan`` names, all or none (all are built before any is written)."""
+    docs = versions(alignments)
+    files = plan(path, [d.name for d in docs], "intertext")
     docs = versions(alignments)
     roots = [build_version(d) for d in docs]
-    roots += [build_alignment(a, _version_path(out, a.source).name, _version_path(out, a.target).name)
+    roots += [build_alignment(a, files.versions[a.source.name].name, files.versions[a.target.name].name)
               for a in alignments]
-    _write_all(zip(output_paths(out, alignments), roots))
+    _write_all(zip(files.all(), roots))
 
 
 

@@ -2,7 +2,8 @@
 
 Memories are bilingual in practice: Trados and memoQ import one language pair, and translate-toolkit keeps
 only the first two ``tuv``s of a ``tu``. So every pair, pivot against one other version, gets its own file
-(``OUT.nb-en.tmx``, ``OUT.nb-es.tmx``); ``multilingual=True`` adds OUT itself with every language.
+(``OUT.nb-en.tmx``, ``OUT.nb-es.tmx``; with one pair, OUT itself); ``multilingual=True`` makes OUT the memory
+with every language and names the pair memories as for several pairs (``tei.outputs`` has the rule).
 
 What becomes a translation unit (``tu``): a bead that links sentences on both sides and that no reviewer
 rejected; with ``confirmed_only``, only beads a reviewer confirmed. Null beads (1-0, 0-1) have nothing to
@@ -33,6 +34,7 @@ from lxml import etree
 from polyalign.align.atomic import atomic_write_all
 from polyalign.align.beads import Alignment, Bead, Status
 from polyalign.align.document import Document
+from polyalign.tei.outputs import plan
 from polyalign.tei.writer import pair_name, polyalign_version, versions
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -66,15 +68,6 @@ def language_tags(docs: Sequence[Document], languages: Mapping[str, str] | None 
         raise ValueError(f"--tmx-lang names {unknown[0]!r}, which is not one of the versions "
                          f"({', '.join(names)})")
     return {d.name: languages.get(d.name, d.lang) for d in docs}
-
-
-def output_paths(out: str | os.PathLike, alignments: list[Alignment], *, multilingual: bool = False) -> list[Path]:
-    """One memory per pair, the pair inserted before the suffix (``run.tmx`` → ``run.nb-en.tmx``), always,
-    so that a name says which languages it holds; then, with ``multilingual``, ``out`` itself."""
-    out = Path(out)
-    suffix = out.suffix or ".tmx"
-    pairs = [out.with_name(f"{out.stem}.{pair_name(a)}{suffix}") for a in alignments]
-    return pairs + [out] if multilingual else pairs
 
 
 def _usable(bead: Bead, confirmed_only: bool) -> bool:
@@ -164,15 +157,17 @@ def build_multilingual(alignments: list[Alignment], tags: Mapping[str, str], *, 
 
 def write_tmx(alignments: list[Alignment], path: str | os.PathLike, *, languages: Mapping[str, str] | None = None,
               confirmed_only: bool = False, multilingual: bool = False, when: datetime | None = None) -> None:
-    """Write the memories that ``output_paths`` names, all or none (all are built before any is written).
+    """Write the memories that ``tei.outputs.plan`` names, all or none (all are built before any is written).
 
     ``languages`` maps version names to tags (see ``language_tags``); ``when`` is the creation date (now)."""
-    tags = language_tags(versions(alignments), languages)
+    docs = versions(alignments)
+    tags = language_tags(docs, languages)
+    files = plan(path, [d.name for d in docs], "tmx", multilingual=multilingual)
     when = when or datetime.now(timezone.utc)
     roots = [build_pair(a, tags, confirmed_only=confirmed_only, when=when) for a in alignments]
     if multilingual:
         roots.append(build_multilingual(alignments, tags, confirmed_only=confirmed_only, when=when))
-    _write_all(zip(output_paths(path, alignments, multilingual=multilingual), roots))
+    _write_all(zip([*files.pairs, *([files.whole] if multilingual else [])], roots))
 
 
 

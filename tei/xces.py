@@ -4,7 +4,8 @@
   sentence ids are kept: they are already unique tokens without spaces or ``;`` (the TEI writer's check,
   run here too, makes them NCNames), and keeping them means an XCES link names the same sentence as the
   TEI does.
-- a pair: ``OUT.nb-en.xml``, ``<cesAlign version="1.0">`` holding one ``<linkGrp targType="s"
+- a pair: OUT itself with one pair, else ``OUT.nb-en.xml`` (``tei.outputs.plan``), ``<cesAlign
+  version="1.0">`` holding one ``<linkGrp targType="s"
   fromDoc="OUT.nb.xml" toDoc="OUT.en.xml">`` (the file names relative to the alignment file). XCES is
   strictly bilingual, so each pair, pivot against one other version, has its own file.
 - a bead: ``<link id="nb-en.b4" xtargets="nb.p2.s1 nb.p2.s2;en.p2.s1" certainty="0.5000"/>``, the
@@ -25,27 +26,10 @@ from lxml import etree
 from polyalign.align.atomic import atomic_write_all
 from polyalign.align.beads import Alignment, Bead, Status
 from polyalign.align.document import Document
+from polyalign.tei.outputs import plan
 from polyalign.tei.writer import pair_name, versions
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-def _version_path(out: Path, doc: Document) -> Path:
-    return out.with_name(f"{out.stem}.{doc.name}.xml")
-
-
-def _alignment_path(out: Path, alignment: Alignment) -> Path:
-    return out.with_name(f"{out.stem}.{pair_name(alignment)}.xml")
-
-
-def output_paths(out: str | os.PathLike, alignments: list[Alignment]) -> list[Path]:
-    """Every version's file (pivot first), then every pair's ``cesAlign``."""
-    out = Path(out)
-    docs = versions(alignments)
-    paths = [_version_path(out, d) for d in docs] + [_alignment_path(out, a) for a in alignments]
-    if len(set(paths)) < len(paths):
-        raise ValueError(f"the XCES file names for {out} collide; a version must not be named like a pair")
-    return paths
 
 
 def _written(bead: Bead, confirmed_only: bool) -> bool:
@@ -91,13 +75,14 @@ def build_alignment(alignment: Alignment, from_doc: str, to_doc: str, *,
 
 
 def write_xces(alignments: list[Alignment], path: str | os.PathLike, *, confirmed_only: bool = False) -> None:
-    """Write the files ``output_paths`` names, all or none (all are built before any is written)."""
-    out = Path(path)
-    roots = [build_version(d) for d in versions(alignments)]
-    roots += [build_alignment(a, _version_path(out, a.source).name, _version_path(out, a.target).name,
+    """Write the files ``tei.outputs.plan`` names, all or none (all are built before any is written)."""
+    docs = versions(alignments)
+    files = plan(path, [d.name for d in docs], "xces")
+    roots = [build_version(d) for d in docs]
+    roots += [build_alignment(a, files.versions[a.source.name].name, files.versions[a.target.name].name,
                               confirmed_only=confirmed_only)
               for a in alignments]
-    _write_all(zip(output_paths(out, alignments), roots))
+    _write_all(zip(files.all(), roots))
 
 
 

@@ -244,3 +244,26 @@ def test_align_reports_each_file_once_prefixed_without_a_terminal(tmp_path):
     starts = [line for line in encoding if re.search(r"vraem\.(nb|en)\.txt: \d+ sentences$", line)]
     assert len(starts) == 2  # one per file; a slow machine may add an "N of M sentences" line or two
     assert all(re.search(r": \d+ of \d+ sentences \(\d+%\)", line) for line in encoding if line not in starts)
+
+
+def test_an_output_never_replaces_an_input(tmp_path):
+    """The issue's own example, and a TEI aligned again onto itself: one line, exit status 1, the inputs as
+    they were, and no model loaded (it is refused in well under the time loading takes)."""
+    import shutil
+
+    from tests.test_tei import sample_alignments
+    from polyalign.tei.writer import write_tei
+
+    en, es = tmp_path / "keep.en.txt", tmp_path / "keep.es.txt"
+    shutil.copy(SAMPLES / "ojo.en.txt", en)
+    shutil.copy(SAMPLES / "ojo.es.txt", es)
+    corpus = tmp_path / "vraem.xml"
+    write_tei(sample_alignments(), corpus)
+    before = {p: p.read_bytes() for p in (en, es, corpus)}
+    for args in [(en.name, es.name, "-o", en.name), (corpus.name, "-o", f"./{corpus.name}")]:
+        result = polyalign("align", *args, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"polyalign: error: {Path(args[-1])}: is an input; the output would replace it (choose another -o)"]
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in before)

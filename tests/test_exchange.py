@@ -229,7 +229,7 @@ def intertext_sentences(path: Path) -> dict[str, str]:
 def test_intertext_files(tmp_path: Path, alignments: list[Alignment]) -> None:
     intertext.write_intertext(alignments, tmp_path / "vraem.xml")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "vraem.en.xml", "vraem.es.xml", "vraem.nb.en.xml", "vraem.nb.es.xml", "vraem.nb.xml"]
+        "vraem.en.xml", "vraem.es.xml", "vraem.nb-en.xml", "vraem.nb-es.xml", "vraem.nb.xml"]
     for doc in [alignments[0].source] + [a.target for a in alignments]:
         assert list(intertext_sentences(tmp_path / f"vraem.{doc.name}.xml").values()) == [s.text for s in doc.sentences]
     assert intertext_sentences(tmp_path / "vraem.nb.xml")["2:1"] == "Så kom det."
@@ -239,7 +239,7 @@ def test_intertext_links_resolve_to_every_bead(tmp_path: Path, alignments: list[
     intertext.write_intertext(alignments, tmp_path / "vraem.xml")
     status = {Status.AUTO: "auto", Status.CONFIRMED: "man", Status.REJECTED: "plain"}
     for alignment in alignments:
-        group = parse(tmp_path / f"vraem.nb.{alignment.target.name}.xml")
+        group = parse(tmp_path / f"vraem.nb-{alignment.target.name}.xml")
         assert group.tag == "linkGrp"
         assert (group.get("fromDoc"), group.get("toDoc")) == ("vraem.nb.xml", f"vraem.{alignment.target.name}.xml")
         from_doc = intertext_sentences(tmp_path / group.get("fromDoc"))
@@ -254,11 +254,11 @@ def test_intertext_links_resolve_to_every_bead(tmp_path: Path, alignments: list[
             assert link.get("status") == status[bead.status]
             assert link.get("mark") == ("1" if bead.status is Status.REJECTED else None)
 
-    en = parse(tmp_path / "vraem.nb.en.xml").findall("link")
+    en = parse(tmp_path / "vraem.nb-en.xml").findall("link")
     assert dict(en[1].attrib) == {"type": "2-1", "xtargets": "1:2 1:3;1:2", "status": "auto"}  # our 1-2
     assert dict(en[3].attrib) == {"type": "1-2", "xtargets": "2:1;2:1 2:2", "status": "auto"}  # our 2-1
     assert (en[0].get("status"), en[4].get("xtargets"), en[4].get("type")) == ("man", "2:2;", "1-0")
-    es = parse(tmp_path / "vraem.nb.es.xml").findall("link")
+    es = parse(tmp_path / "vraem.nb-es.xml").findall("link")
     assert (es[1].get("status"), es[1].get("mark")) == ("plain", "1")
     assert (es[2].get("xtargets"), es[2].get("type")) == (";1:3", "0-1")
 
@@ -327,11 +327,11 @@ def test_registry_writes_exactly_the_files_output_paths_names(tmp_path: Path, al
     assert output_paths("o/run.tmx", alignments, "tmx") == [Path("o/run.nb-en.tmx"), Path("o/run.nb-es.tmx")]
     assert output_paths("o/run.tmx", alignments[:1], "tmx", multilingual=True) == [
         Path("o/run.nb-en.tmx"), Path("o/run.tmx")]
-    assert output_paths("o/run", alignments[:1], "tmx") == [Path("o/run.nb-en.tmx")]
+    assert output_paths("o/run", alignments[:1], "tmx") == [Path("o/run")]  # one pair: exactly OUT
     assert output_paths("o/run.xml", alignments[:1], "intertext") == [
-        Path("o/run.nb.xml"), Path("o/run.en.xml"), Path("o/run.nb.en.xml")]
+        Path("o/run.nb.xml"), Path("o/run.en.xml"), Path("o/run.xml")]
     assert output_paths("o/run.xml", alignments[:1], "xces") == [
-        Path("o/run.nb.xml"), Path("o/run.en.xml"), Path("o/run.nb-en.xml")]
+        Path("o/run.nb.xml"), Path("o/run.en.xml"), Path("o/run.xml")]
 
 
 WRITERS = {"tmx": tmx.write_tmx, "intertext": intertext.write_intertext, "xces": xces.write_xces}

@@ -34,7 +34,7 @@ def test_output_paths() -> None:
     one, two = sample_alignments()
     assert output_paths("out/run.txt", [one], "beads") == [Path("out/run.txt")]
     assert output_paths("out/run.txt", [one, two], "beads") == [Path("out/run.nb-en.txt"), Path("out/run.nb-es.txt")]
-    assert output_paths("out/run", [one, two], "beads") == [Path("out/run.nb-en"), Path("out/run.nb-es")]
+    assert output_paths("out/run", [one, two], "beads") == [Path("out/run/nb-en.txt"), Path("out/run/nb-es.txt")]
     assert output_paths("out/run.tsv", [one, two], "tsv") == [Path("out/run.tsv")]
 
 
