@@ -114,6 +114,11 @@ class CachedEncoder:
 
         return self.model or DEFAULT_MODEL
 
+    def remember(self, texts: list[str], vectors: np.ndarray, tokens: list[np.ndarray] | None) -> None:
+        """Keep each sentence's vectors, so that a document made of known sentences needs no encoding."""
+        for k, t in enumerate(texts):
+            self._known.setdefault(t, (vectors[k], tokens[k] if tokens is not None else None))
+
     def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
         from polyalign.align.e5 import DEFAULT_MODEL
 
@@ -121,11 +126,11 @@ class CachedEncoder:
         key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *prompt, *texts])).encode()).hexdigest()
         path = CACHE / f"{key}.npz"
         if path.exists():
-            stored = np.load(path)
-            tokens = np.split(stored["tokens"], stored["ends"][:-1]) if "tokens" in stored else None
-            for k, t in enumerate(texts):
-                self._known.setdefault(t, (stored["vectors"][k], tokens[k] if tokens is not None else None))
-            return stored["vectors"], tokens
+            with np.load(path) as stored:  # each read of stored[...] would decompress the array again
+                vectors = stored["vectors"]
+                tokens = np.split(stored["tokens"], stored["ends"][:-1]) if "tokens" in stored else None
+            self.remember(texts, vectors, tokens)
+            return vectors, tokens
         missing = [t for t in dict.fromkeys(texts) if t not in self._known]
         if missing:  # only sentences no document read so far had (a stress set re-uses its base set's)
             if self._encoder is None:
@@ -138,8 +143,7 @@ class CachedEncoder:
             new_vectors, new_tokens = self._encoder.encode_with_tokens(missing)
             self.seconds += time.perf_counter() - start
             self.calls += len(missing)
-            for k, t in enumerate(missing):
-                self._known[t] = (new_vectors[k], new_tokens[k] if new_tokens is not None else None)
+            self.remember(missing, new_vectors, new_tokens)
         vectors = np.stack([self._known[t][0] for t in texts])
         tokens = None if self._known[texts[0]][1] is None else [self._known[t][1] for t in texts]
         CACHE.mkdir(parents=True, exist_ok=True)

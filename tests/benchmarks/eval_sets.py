@@ -43,12 +43,13 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true", help="encode everything afresh")
     parser.add_argument("--sets", nargs="*", help="only these sets (default: all)")
     parser.add_argument("--no-stress", action="store_true", help="leave out the stress sets")
+    parser.add_argument("--prompt", default=None, help="encode with this prompt instead of the model's ('' for none)")
     args = parser.parse_args()
     if args.no_cache:
         os.environ["POLYALIGN_BENCH_CACHE"] = str(CACHE) + f"-{os.getpid()}"  # an empty cache of its own
         import common
         common.CACHE = common.Path(os.environ["POLYALIGN_BENCH_CACHE"])
-    encoder = CachedEncoder()
+    encoder = CachedEncoder(prompt=args.prompt)
     sets = gold_sets()
     if not args.no_stress:
         from stress import stress_sets
@@ -57,7 +58,7 @@ def main() -> None:
     for name, docs in sets.items():
         if args.sets and name not in args.sets:
             continue
-        m = measure(docs, getattr(docs[0], "encoder", None) or encoder)
+        m = measure(docs, encoder)
         rows[name] = m.row()
         sizes[name] = (len(docs), m.sentences)
     real = [r for n, r in rows.items() if not n.startswith("stress-")]

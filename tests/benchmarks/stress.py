@@ -4,7 +4,7 @@
   gold 1-0 beads (an omission by the translator, or a subtitle that was cut).
 * ``stress-join``: about 10 % of neighbouring 1-1 bead pairs have their two target (or, alternately, source)
   sentences joined into one line: gold 2-1 and 1-2 beads that merging must find.
-* ``stress-weak``: the vectors of every sentence and token get Gaussian noise of the size of their own spread,
+* ``stress-weak``: the vectors of every sentence and token get Gaussian noise of half their own spread,
   so that related and unrelated sentences lie closer together: a weakly embedded pair (as a Nordic language
   against English, news and subtitles) made from a strongly embedded one.
 
@@ -29,7 +29,7 @@ def stress_sets(sets: dict[str, list[GoldDocument]]) -> dict[str, list[GoldDocum
     base = [d for name, keep in BASE.items() for d in sets.get(name, []) if keep is None or d.name in keep]
     return {"stress-omit": [omitted(d, 0.08) for d in base],
             "stress-join": [joined(d, 0.10) for d in base],
-            "stress-weak": [_copy(d, "weak", weaken=1.0) for d in base]}
+            "stress-weak": [_copy(d, "weak", weaken=0.5) for d in base]}
 
 
 def _rng(doc: GoldDocument, what: str) -> random.Random:
