@@ -116,3 +116,24 @@ def test_in_a_weak_pair_joined_sentences_still_merge_and_faithful_ones_do_not():
     tgt = np.vstack([tgt[:10], joined[None], tgt[12:]])
     beads = align(side(src), side(tgt, [80.0] * 10 + [160.0] + [80.0] * 18), settings)
     assert ((10, 11), (10,)) in shapes(beads)
+
+
+# --- the bead-shape prior (off by default; measured in the benchmarks) -------------------------------------------
+
+def crossed(mix: float):
+    """A weak pair in which target sentences 10 and 11 each carry ``mix`` of the other source sentence."""
+    src, tgt = translated(30, seed=7, noise=0.9)
+    tgt[10], tgt[11] = unit(tgt[10] + mix * src[11]), unit(tgt[11] + mix * src[10])
+    return side(src), side(tgt)
+
+
+def test_the_shape_prior_keeps_two_one_to_one_beads_apart_when_most_content_stays_on_its_side():
+    without = align(*crossed(0.8), AlignerSettings(shape_weight=0.0, strength_reference=0.0))
+    assert ((10, 11), (10, 11)) in shapes(without)
+    beads = align(*crossed(0.8), AlignerSettings(shape_weight=0.06, strength_reference=0.0))
+    assert ((10,), (10,)) in shapes(beads) and ((11,), (11,)) in shapes(beads)
+
+
+def test_the_shape_prior_still_merges_when_content_is_shared_evenly():
+    beads = align(*crossed(1.0), AlignerSettings(shape_weight=0.06, strength_reference=0.0))
+    assert ((10, 11), (10, 11)) in shapes(beads)
