@@ -82,3 +82,56 @@ def test_long_documents_use_a_band_not_the_whole_grid(n, monkeypatch):
     beads = align(side(src), side(tgt))
     assert len(beads) == n
     assert max(areas) < 60 * (n + 1)  # a band of bounded width, never the n × n grid
+
+
+# --- the pair's strength: merge-favouring terms and the skip measured in the pair's own units ---------------------
+
+def test_a_weaker_pair_has_a_lower_strength():
+    from polyalign.align.aligner import confident_anchors, first_pass, pair_strength
+
+    strengths = []
+    for noise in (0.3, 1.0):
+        src, tgt = translated(60, seed=11, noise=noise)
+        s, t = side(src).centred(), side(tgt).centred()
+        anchors = confident_anchors(first_pass(s, t, AlignerSettings()), s, t)
+        strengths.append(pair_strength(anchors, s, t))
+    assert 0.05 <= strengths[1] < strengths[0] <= 1.0
+
+
+def test_in_a_weak_pair_a_stray_sentence_is_still_skipped_not_glued_to_a_neighbour():
+    src, tgt = translated(40, seed=12, noise=1.2)
+    tgt = np.vstack([tgt[:20], unit(np.random.default_rng(13).normal(size=(1, 64))), tgt[20:]])
+    beads = align(side(src), side(tgt), AlignerSettings(strength_reference=0.64))
+    assert ((), (20,)) in shapes(beads)
+    assert ((19,), (19,)) in shapes(beads) and ((20,), (21,)) in shapes(beads)
+
+
+def test_in_a_weak_pair_joined_sentences_still_merge_and_faithful_ones_do_not():
+    settings = AlignerSettings(strength_reference=0.64)
+    src, tgt = translated(30, seed=14, noise=0.8)
+    assert shapes(align(side(src), side(tgt), settings)) == [((i,), (i,)) for i in range(30)]
+    joined = unit(src[10] + src[11] + 0.8 * unit(np.random.default_rng(15).normal(size=64)))
+    tgt = np.vstack([tgt[:10], joined[None], tgt[12:]])
+    beads = align(side(src), side(tgt, [80.0] * 10 + [160.0] + [80.0] * 18), settings)
+    assert ((10, 11), (10,)) in shapes(beads)
+
+
+# --- the bead-shape prior (off by default; measured in the benchmarks) -------------------------------------------
+
+def crossed(mix: float):
+    """A weak pair in which target sentences 10 and 11 each carry ``mix`` of the other source sentence."""
+    src, tgt = translated(30, seed=7, noise=0.9)
+    tgt[10], tgt[11] = unit(tgt[10] + mix * src[11]), unit(tgt[11] + mix * src[10])
+    return side(src), side(tgt)
+
+
+def test_the_shape_prior_keeps_two_one_to_one_beads_apart_when_most_content_stays_on_its_side():
+    without = align(*crossed(0.8), AlignerSettings(shape_weight=0.0, strength_reference=0.0))
+    assert ((10, 11), (10, 11)) in shapes(without)
+    beads = align(*crossed(0.8), AlignerSettings(shape_weight=0.06, strength_reference=0.0))
+    assert ((10,), (10,)) in shapes(beads) and ((11,), (11,)) in shapes(beads)
+
+
+def test_the_shape_prior_still_merges_when_content_is_shared_evenly():
+    beads = align(*crossed(1.0), AlignerSettings(shape_weight=0.06, strength_reference=0.0))
+    assert ((10, 11), (10, 11)) in shapes(beads)

@@ -1,54 +1,72 @@
-"""Align every development gold set and print quality, time per stage, encoder calls and peak memory.
+"""Align every development gold set and the stress sets made from them; print quality, null beads, calibration,
+encoder calls and time, per set and as the mean over sets.
 
-    python tests/benchmarks/eval_sets.py [--no-cache] [--sets textberg-dev …]
+    python tests/benchmarks/eval_sets.py [--no-cache] [--sets textberg-dev …] [--no-stress]
 
-Sentences are read as the gold segments them (no re-splitting). With the cache (the default) embeddings
-computed by an earlier run are reused, so "encode" shows only what was encoded now; --no-cache encodes
-everything and shows the real encoder cost. Bertalign, for comparison, encodes every window of 1–4
-sentences per side: 4.0 encoder calls per sentence, 147 s on textberg-dev on a 2-core machine (0.2 s of it
-aligning), strict F1 0.882 there with this same model (figures from shared/notes/anchors.md).
+Each document is read and aligned as ``polyalign align --presplit --no-translate`` does it (see ``common``), and
+sentences are the gold's lines (no re-splitting). With the cache (the default) embeddings computed by an earlier
+run are reused, so "encode s" shows only what was encoded now; --no-cache encodes everything and shows the real
+encoder cost. Bertalign, for comparison, encodes every window of 1–4 sentences per side: 4.0 encoder calls per
+sentence, 147 s on textberg-dev on a 2-core machine (0.2 s of it aligning), strict F1 0.882 there with this
+same model (figures from shared/notes/anchors.md).
+
+The stress sets (``stress.py``) are made from the shared sets: sentences dropped (gold null beads), sentences
+joined (n:m beads), and vectors weakened by noise (an easy pair made hard). ECE is the expected calibration error
+of the shipped calibration; ``calibrate.py`` gives it per set by leave-one-set-out fits.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import resource
-import time
 
-from polyalign.align.aligner import AlignerSettings, align
-from polyalign.align.evaluate import Counts, score_document
-from common import CACHE, CachedEncoder, gold_side, gold_sets
+import numpy as np
+
+from common import CACHE, CachedEncoder, gold_sets, measure
+
+COLUMNS = ("strict F1", "lax F1", "null P", "null R", "ECE", "calls/sent", "encode s", "align s")
+
+
+def print_table(rows: dict[str, dict[str, float]], sizes: dict[str, tuple[int, int]]) -> None:
+    print(f"{'set':22} {'docs':>4} {'sents':>6} | " + " ".join(f"{c:>10}" for c in COLUMNS))
+    for name, row in rows.items():
+        docs, sents = sizes.get(name, (0, 0))
+        print(f"{name:22} {docs:4d} {sents:6d} | " + " ".join(f"{row[c]:10.3f}" for c in COLUMNS))
+
+
+def mean_row(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {c: float(np.nanmean([r[c] for r in rows])) if rows else float("nan") for c in COLUMNS}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cache", action="store_true", help="encode everything afresh")
     parser.add_argument("--sets", nargs="*", help="only these sets (default: all)")
+    parser.add_argument("--no-stress", action="store_true", help="leave out the stress sets")
+    parser.add_argument("--prompt", default=None, help="encode with this prompt instead of the model's ('' for none)")
     args = parser.parse_args()
     if args.no_cache:
         os.environ["POLYALIGN_BENCH_CACHE"] = str(CACHE) + f"-{os.getpid()}"  # an empty cache of its own
         import common
         common.CACHE = common.Path(os.environ["POLYALIGN_BENCH_CACHE"])
-    encoder = CachedEncoder()
-    print(f"{'set':16} {'docs':>4} {'sents':>6} | {'strict P':>8} {'R':>5} {'F1':>5} | {'lax P':>5} {'R':>5} {'F1':>5}"
-          f" | {'encode s':>8} {'align s':>7} {'calls/sent':>10}")
-    for name, docs in gold_sets().items():
+    encoder = CachedEncoder(prompt=args.prompt)
+    sets = gold_sets()
+    if not args.no_stress:
+        from stress import stress_sets
+        sets.update(stress_sets(sets))
+    rows, sizes = {}, {}
+    for name, docs in sets.items():
         if args.sets and name not in args.sets:
             continue
-        counts, sentences, align_seconds = Counts(), 0, 0.0
-        calls_before, encode_before = encoder.calls, encoder.seconds
-        for doc in docs:
-            sides = [gold_side(encoder, lines) for lines in (doc.src, doc.tgt)]
-            start = time.perf_counter()
-            beads = align(sides[0], sides[1], AlignerSettings())
-            align_seconds += time.perf_counter() - start
-            counts = counts + score_document(doc.gold, [(b.src, b.tgt) for b in beads])
-            sentences += len(doc.src) + len(doc.tgt)
-        s = counts.score
-        calls = (encoder.calls - calls_before) / sentences
-        print(f"{name:16} {len(docs):4d} {sentences:6d} | {s.strict.precision:8.3f} {s.strict.recall:5.3f} "
-              f"{s.strict.f1:5.3f} | {s.lax.precision:5.3f} {s.lax.recall:5.3f} {s.lax.f1:5.3f} | "
-              f"{encoder.seconds - encode_before:8.1f} {align_seconds:7.1f} {calls:10.2f}")
+        m = measure(docs, encoder)
+        rows[name] = m.row()
+        sizes[name] = (len(docs), m.sentences)
+    real = [r for n, r in rows.items() if not n.startswith("stress-")]
+    stress = [r for n, r in rows.items() if n.startswith("stress-")]
+    rows["mean (dev sets)"] = mean_row(real)
+    if stress:
+        rows["mean (stress sets)"] = mean_row(stress)
+    print_table(rows, sizes)
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
           "(the process; the model counts only when something was encoded)")
 
