@@ -83,12 +83,21 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
                    "holding all languages.")
 @click.option("--confirmed-only", is_flag=True,
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
+@click.option("--pivot", "pivot", default=None, metavar="NAME",
+              help="Three or more versions: the version that anchors the joint alignment (its name, e.g. en). "
+                   "Default: the one that makes the alignment most confident. The TEI records which.")
+@click.option("--pairwise", is_flag=True,
+              help="Three or more versions: align each to the first file on its own, as before, instead of "
+                   "one joint alignment of all.")
 def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[str, ...], presplit: bool,
                   paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
                   sources: tuple[str, ...], metadata_file: Path | None, use_translation: bool | None,
                   engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
-                  confirmed_only: bool) -> None:
+                  confirmed_only: bool, pivot: str | None = None, pairwise: bool = False) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
+
+    Three or more versions are aligned jointly: one row per meaning across all of them, every pair
+    consistent with every other (see README: joint alignment).
 
     A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
     again, keeping every link a reviewer confirmed, and files after it add languages.
@@ -119,6 +128,12 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
+    joint = _joint_wanted(docs, versions, pivot, pairwise)
+    if joint:
+        if use_translation:
+            say("the joint alignment does not use machine translation yet; aligning without it")
+        _align_jointly(docs, versions, pivot, fmt, output, options, metadata, model)
+        return
     translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model)
     try:
@@ -136,6 +151,48 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
     else:
         WRITERS[fmt](alignments, output, **options)
     for path in output_paths(output, alignments, fmt, multilingual=tmx_multilingual):
+        say(f"wrote {path}")
+
+
+def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> bool:
+    """Joint for three or more versions (unless --pairwise), and for a joint TEI read back."""
+    joint = (len(docs) >= 3 or versions.joint is not None) and not pairwise
+    if pivot is not None and not joint:
+        raise UserError("--pivot applies to a joint alignment: three or more versions, without --pairwise")
+    if pivot is not None and pivot not in [d.name for d in docs]:
+        raise UserError(f"--pivot {pivot}: no such version; the versions are {', '.join(d.name for d in docs)}")
+    return joint
+
+
+def _align_jointly(docs, versions, pivot: str | None, fmt: str, output: Path, options: dict, metadata,
+                   model: str | None) -> None:
+    """The joint alignment (``align.joint``) and its outputs: the TEI with one n-ary linkGrp; beads for every
+    pair (OUT/<l1>-<l2>.txt); the other formats from the pivot's view of it."""
+    from polyalign.align.joint import align_joint
+    from polyalign.align.joint.rows import from_pairwise
+    from polyalign.tei import joint as joint_tei
+    from polyalign.tei.formats import FORMATS as WRITERS, output_paths
+    from polyalign.tei.writer import write_tei
+
+    earlier = versions.joint
+    if earlier is None and len(versions.earlier) == 1:  # a TEI of two versions: its pair is a joint alignment too
+        earlier = from_pairwise(next(iter(versions.earlier.values())))
+    try:
+        joint = align_joint(docs, _encoder(model), pivot=pivot, earlier=earlier, report=say)
+    except ValueError as err:
+        raise UserError(f"{docs[0].source or docs[0].name}: {err}") from None
+    say(f"joint: {len(joint.rows)} rows over {', '.join(joint.names)}, pivot {joint.pivot} ({joint.pivot_chosen}), "
+        f"mean confidence {joint.mean_confidence:.2f}")
+    alignments = joint.pivot_views()
+    if fmt == "tei":
+        write_tei(alignments, output, joint=joint, metadata=metadata.corpus, previous=versions.header)
+        paths = [output]
+    elif fmt == "beads":
+        paths = joint_tei.write_pair_beads(joint, output)
+    else:
+        WRITERS[fmt](alignments, output, **options)
+        paths = output_paths(output, alignments, fmt, multilingual=options.get("multilingual", False))
+    for path in paths:
         say(f"wrote {path}")
 
 

@@ -30,6 +30,7 @@ class Versions:
     documents: list[Document]
     earlier: dict[str, Alignment] = field(default_factory=dict)  # other version's name → its earlier alignment
     header: Any = None  # that TEI's corpus header, carried into the next write (see tei.writer.build_tei)
+    joint: Any = None  # that TEI's joint alignment (align.joint.JointAlignment), when it holds one
 
 
 def read_versions(paths: list[str | Path], langs: list[str | None], *, presplit: bool = False,
@@ -52,7 +53,8 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
             corpus = read_corpus(paths[0])
         except CorpusError as err:
             raise InputError(paths[0], str(err)) from None
-        versions = Versions(corpus.documents, {a.target.name: a for a in corpus.alignments}, corpus.header)
+        versions = Versions(corpus.documents, {a.target.name: a for a in corpus.alignments}, corpus.header,
+                            corpus.joint)
         paths, langs = paths[1:], langs[1:]
     taken = [d.name for d in versions.documents]
     for path, lang in zip(paths, langs):

@@ -127,3 +127,24 @@ def _sentence_ids(el: etree._Element, ptrs: dict[str, etree._Element]) -> list[s
 
 def _pointer(el: etree._Element, attribute: str) -> str:
     return (el.get(attribute) or "").split(" ")[0].removeprefix("#")
+
+
+def pair_bead_paths(joint: JointAlignment, folder) -> list:
+    """``folder/<l1>-<l2>.txt`` for every pair, in the order the files were given (en-nb, en-es, nb-es)."""
+    from pathlib import Path
+
+    return [Path(folder) / f"{a.source.name}-{a.target.name}.txt" for a in joint.pairs()]
+
+
+def write_pair_beads(joint: JointAlignment, folder) -> list:
+    """The beads of every pair read off the joint alignment, one file each (see ``pair_bead_paths``), in the
+    gold format that ``polyalign eval`` reads; the folder is made if need be. Returns the paths."""
+    from pathlib import Path
+
+    from polyalign.tei.formats import write_beads
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    paths = pair_bead_paths(joint, folder)
+    for alignment, path in zip(joint.pairs(), paths):
+        write_beads(alignment, path)
+    return paths

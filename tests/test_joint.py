@@ -150,3 +150,18 @@ def test_the_three_way_sample_aligns_like_its_gold(encoder):
     assert [i for b in nb_es.beads for i in b.target] == [s.id for s in docs[2].sentences]
     assert [d.name for d in (a.target for a in joint.pivot_views())] == [n for n in ("en", "nb", "es")
                                                                           if n != joint.pivot]
+
+
+def test_kept_rows_stay_as_they_are():
+    """A confirmed row stays exactly as the reviewer left it, even one the aligner would not make; the
+    rest is aligned around it."""
+    from polyalign.align.joint.pipeline import joint_rows_around
+
+    sides = versions_of(meanings(12), PLANS)
+    kept = ((5,), (4,), ())  # C's sentence 5 taken out of the row by a reviewer
+    joint = joint_rows_around(sides, [(kept, (5, 4, 5))], AlignerSettings())
+    check_rows(joint.rows, [len(s) for s in sides])
+    assert kept in joint.rows
+    assert not contradictions(read_off(joint.rows, 3), 3)
+    with pytest.raises(ValueError, match="cross"):
+        joint_rows_around(sides, [(((6,), (5,), (5,)), (6, 5, 5)), (kept, (5, 4, 5))], AlignerSettings())

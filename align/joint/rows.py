@@ -88,3 +88,11 @@ class JointAlignment:
     @property
     def mean_confidence(self) -> float:
         return sum(r.confidence for r in self.rows) / len(self.rows) if self.rows else 0.0
+
+
+def from_pairwise(alignment: Alignment) -> JointAlignment:
+    """A pairwise alignment as the joint alignment of its two versions (each bead a row), so that a TEI of two
+    versions can gain a third with its confirmed links kept."""
+    rows = [Row((b.source, b.target), b.score, b.confidence, b.status, b.resp, b.change) for b in alignment.beads]
+    return JointAlignment([alignment.source, alignment.target], rows, alignment.source.name, "given",
+                          alignment.model, dict(alignment.settings))
