@@ -99,6 +99,9 @@ def test_a_given_pivot_is_kept_and_four_versions_work():
     assert ((7,), (6,), (), (7,)) in joint.rows
     assert all(len(row) == 4 for row in joint.rows)
     assert not contradictions(read_off(joint.rows, 4), 4)
+    chosen = joint_rows(sides, AlignerSettings())  # four versions, pivot chosen among the three surest stars
+    check_rows(chosen.rows, [len(s) for s in sides])
+    assert len(chosen.star_scores) == 3 and chosen.pivot in chosen.star_scores
 
 
 def test_pairs_aligned_alone_can_contradict_each_other():

@@ -187,12 +187,12 @@ def joint_rows(sides: Sequence[Side], settings: AlignerSettings = AlignerSetting
         return star_rows(p, sizes, {v: oriented([(b.src, b.tgt) for b in pair_beads[min(p, v), max(p, v)]], v < p)
                                     for v in range(k) if v != p})
 
-    stars = {p: star(p) for p in range(k)} if k <= MAX_STARS or pivot is None else {}
-    if k > MAX_STARS:  # keep the stars of the versions whose pairwise alignments are surest
-        sure = {p: np.mean([b.posterior for (u, v), bs in pair_beads.items() if p in (u, v) for b in bs])
+    candidates = list(range(k))
+    if k > MAX_STARS:  # the given pivot, then the versions whose pairwise alignments are surest
+        sure = {p: np.mean([b.posterior for (u, v), bs in pair_beads.items() if p in (u, v) for b in bs] or [0.0])
                 for p in range(k)}
-        keep = sorted(range(k), key=lambda p: (p != pivot, -sure[p]))[:MAX_STARS]
-        stars = {p: stars.get(p) or star(p) for p in keep}
+        candidates = sorted(range(k), key=lambda p: (p != pivot, -sure[p], p))[:MAX_STARS]
+    stars = {p: star(p) for p in candidates}
     scorers = {(u, v): PairScorer.build(sides[u], sides[v], [pair_path(rows, u, v) for rows in stars.values()],
                                         settings) for u, v in pair_keys(k)}
 

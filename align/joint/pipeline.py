@@ -109,8 +109,9 @@ def _kept_rows(earlier: JointAlignment, docs: list[Document], sides: list[Side],
 
 
 def _cut_map(beads) -> list[int]:
-    """For every place i in the source (0 … n), the place in the target where a cut there falls: after the
-    beads that end before i; a bead spanning across i keeps its target sentences after the cut."""
+    """For every place i in the source (0 … n), the place in the target where a cut there falls: after every
+    bead that ends at or before i (and the target-only beads that follow it); a bead spanning across i keeps
+    its target sentences before the cut."""
     n = sum(len(b.src) for b in beads)
     out, j = [], 0
     for b in beads:
