@@ -155,8 +155,13 @@ def align_command(files: tuple[Path, ...], output: Path, fmt: str, langs: tuple[
 
 
 def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> bool:
-    """Joint for three or more versions (unless --pairwise), and for a joint TEI read back."""
+    """Joint for three or more versions (unless --pairwise), and for a joint TEI read back. A TEI that was
+    aligned pair by pair (several pairwise linkGrps) stays so, keeping its confirmed links."""
     joint = (len(docs) >= 3 or versions.joint is not None) and not pairwise
+    if joint and versions.joint is None and len(versions.earlier) >= 2:
+        say(f"{docs[0].source or 'the first file'} was aligned pair by pair; aligning it pair by pair again "
+            "(align its text files anew for a joint alignment)")
+        joint = False
     if pivot is not None and not joint:
         raise UserError("--pivot applies to a joint alignment: three or more versions, without --pairwise")
     if pivot is not None and pivot not in [d.name for d in docs]:

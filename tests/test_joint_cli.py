@@ -92,3 +92,15 @@ def test_realigning_keeps_confirmed_rows_and_a_fourth_version_joins(run, three: 
     joint = read_corpus(four).joint
     assert joint.names == ["en", "nb", "es", "es2"]
     assert all(len(r.slots) == 4 for r in joint.rows)
+
+
+def test_a_pairwise_tei_of_three_versions_stays_pairwise(run, tmp_path: Path) -> None:
+    """A file aligned pair by pair before the joint alignment existed keeps its kind, and its confirmed links."""
+    first = tmp_path / "pairs.xml"
+    run(*FILES, "-o", first, "--pairwise")
+    assert [g.get("targFunc") for g in etree.parse(str(first)).findall(".//t:linkGrp", NS)] == ["en nb", "en es"]
+    again = tmp_path / "again.xml"
+    result = run(first, "-o", again)
+    assert "pair by pair" in result.stderr
+    assert [g.get("targFunc") for g in etree.parse(str(again)).findall(".//t:linkGrp", NS)] == ["en nb", "en es"]
+    assert validate(again) == []
