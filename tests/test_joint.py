@@ -168,3 +168,21 @@ def test_kept_rows_stay_as_they_are():
     assert not contradictions(read_off(joint.rows, 3), 3)
     with pytest.raises(ValueError, match="cross"):
         joint_rows_around(sides, [(((6,), (5,), (5,)), (6, 5, 5)), (kept, (5, 4, 5))], AlignerSettings())
+
+
+def test_the_other_pairs_settle_the_doubts_of_a_given_pivot(encoder):
+    """With nb as the pivot, nb's links alone (its star) miss gold rows of the ojo sample; the joint rows,
+    judged by every pair's evidence, find them all."""
+    from polyalign.align.joint.consensus import align_pairs, oriented
+    from polyalign.align.pipeline import read_versions, side_of
+
+    docs = read_versions([SAMPLES / f"ojo.{lang}.txt" for lang in ("en", "nb", "es")], [None] * 3)
+    sides = [side_of(d, encoder.encode_with_tokens([s.text for s in d.sentences])).centred() for d in docs]
+    gold = {tuple(tuple(int(x) for x in slot.strip("[]").split(",") if x.strip()) for slot in line.split(":"))
+            for line in (SAMPLES / "gold" / "ojo.en-nb-es.txt").read_text(encoding="utf-8").splitlines()}
+    pairs = align_pairs(sides, AlignerSettings())
+    alone = star_rows(1, [len(s) for s in sides], {v: oriented([(b.src, b.tgt) for b in pairs[min(1, v), max(1, v)]],
+                                                               v < 1) for v in (0, 2)})
+    joint = joint_rows(sides, AlignerSettings(), pivot=1, pair_beads=pairs)
+    assert len(set(alone) & gold) < len(gold)
+    assert set(joint.rows) == gold
