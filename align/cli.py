@@ -166,13 +166,23 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
                    "way; the pair memories beside it are named as for three or more files (out.nb-en.tmx).")
 @click.option("--confirmed-only", is_flag=True,
               help="tmx, xces: write only beads a reviewer confirmed (a fresh alignment has none yet).")
+@click.option("--pivot", "pivot", default=None, metavar="NAME",
+              help="Three or more versions: the version that anchors the joint alignment (its name, e.g. en). "
+                   "Default: the one that makes the alignment most confident. The TEI records which.")
+@click.option("--pairwise", is_flag=True,
+              help="Three or more versions: align each to the first file on its own, as before, instead of "
+                   "one joint alignment of all.")
 @_cache_options
 def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[str, ...], presplit: bool,
                   paragraphs: str, model: str | None, titles: tuple[str, ...], authors: tuple[str, ...],
                   sources: tuple[str, ...], metadata_file: Path | None, use_translation: bool | None,
                   engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
-                  confirmed_only: bool, cache_dir: Path | None, no_cache: bool) -> None:
+                  confirmed_only: bool, pivot: str | None, pairwise: bool, cache_dir: Path | None,
+                  no_cache: bool) -> None:
     """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
+
+    Three or more versions are aligned jointly: one row per meaning across all of them, every pair
+    consistent with every other (see README: joint alignment).
 
     A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
     again, keeping every link a reviewer confirmed, and files after it add languages.
@@ -206,14 +216,22 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
         metadata.apply(docs)
         if fmt == "tmx":
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
-        written = outputs.plan(output, [d.name for d in docs], fmt, multilingual=tmx_multilingual).all()
+        joint = _joint_wanted(docs, versions, pivot, pairwise)
+        written = outputs.plan(output, [d.name for d in docs], fmt, multilingual=tmx_multilingual,
+                               every_pair=joint and fmt == "beads").all()
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
     replaced = outputs.clash(written, [*files, *([metadata_file] if metadata_file else [])])
     if replaced is not None:
         raise UserError(outputs.refusal(replaced))
-    translators = _translators(docs, use_translation, engine)
     encoder = _encoder(model, cache)
+    if joint:
+        if use_translation:
+            say("the joint alignment does not use machine translation yet; aligning without it")
+        _align_jointly(docs, versions, pivot, fmt, output, options, metadata, encoder,
+                       inputs=[*files, *([metadata_file] if metadata_file else [])])
+        return
+    translators = _translators(docs, use_translation, engine)
     progress = EncodingProgress()
     try:
         alignments = align_versions(docs, encoder, earlier=versions.earlier, translators=translators, report=say,
@@ -233,6 +251,62 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
     else:
         WRITERS[fmt](alignments, output, **options)
     for path in written:
+        say(f"wrote {path}")
+
+
+def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> bool:
+    """Joint for three or more versions (unless --pairwise), and for a joint TEI read back. A TEI that was
+    aligned pair by pair (several pairwise linkGrps) stays so, keeping its confirmed links."""
+    joint = (len(docs) >= 3 or versions.joint is not None) and not pairwise
+    if joint and versions.joint is None and len(versions.earlier) >= 2:
+        say(f"{docs[0].source or 'the first file'} was aligned pair by pair; aligning it pair by pair again "
+            "(align its text files anew for a joint alignment)")
+        joint = False
+    if pivot is not None and not joint:
+        raise UserError("--pivot applies to a joint alignment: three or more versions, without --pairwise")
+    if pivot is not None and pivot not in [d.name for d in docs]:
+        raise UserError(f"--pivot {pivot}: no such version; the versions are {', '.join(d.name for d in docs)}")
+    return joint
+
+
+def _align_jointly(docs, versions, pivot: str | None, fmt: str, output: str, options: dict, metadata,
+                   encoder, *, inputs: list[Path]) -> None:
+    """The joint alignment (``align.joint``) and its outputs: the TEI with one n-ary linkGrp; beads for every
+    pair (OUT/<l1>-<l2>.txt); the other formats from the pivot's view of it. An automatic pivot names the pair
+    files only once it is chosen, so their paths are checked against the ``inputs`` again before writing."""
+    from polyalign.align.joint import align_joint
+    from polyalign.align.joint.rows import from_pairwise
+    from polyalign.tei import joint as joint_tei, outputs
+    from polyalign.tei.formats import FORMATS as WRITERS, output_paths
+    from polyalign.tei.writer import write_tei
+
+    earlier = versions.joint
+    if earlier is None and len(versions.earlier) == 1:  # a TEI of two versions: its pair is a joint alignment too
+        earlier = from_pairwise(next(iter(versions.earlier.values())))
+    progress = EncodingProgress()
+    try:
+        joint = align_joint(docs, encoder, pivot=pivot, earlier=earlier, report=say, encoding=progress)
+    except ValueError as err:
+        raise UserError(f"{docs[0].source or docs[0].name}: {err}") from None
+    finally:
+        progress.close()
+    say(f"joint: {len(joint.rows)} rows over {', '.join(joint.names)}, pivot {joint.pivot} ({joint.pivot_chosen}), "
+        f"mean confidence {joint.mean_confidence:.2f}")
+    alignments = joint.pivot_views()
+    if fmt == "beads":
+        paths = joint_tei.pair_bead_paths(joint, output)
+    else:
+        paths = output_paths(output, alignments, fmt, multilingual=options.get("multilingual", False))
+    replaced = outputs.clash(paths, inputs)
+    if replaced is not None:
+        raise UserError(outputs.refusal(replaced))
+    if fmt == "tei":
+        write_tei(alignments, output, joint=joint, metadata=metadata.corpus, previous=versions.header)
+    elif fmt == "beads":
+        joint_tei.write_pair_beads(joint, output)
+    else:
+        WRITERS[fmt](alignments, output, **options)
+    for path in paths:
         say(f"wrote {path}")
 
 

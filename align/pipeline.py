@@ -30,6 +30,7 @@ class Versions:
     documents: list[Document]
     earlier: dict[str, Alignment] = field(default_factory=dict)  # other version's name → its earlier alignment
     header: Any = None  # that TEI's corpus header, carried into the next write (see tei.writer.build_tei)
+    joint: Any = None  # that TEI's joint alignment (align.joint.JointAlignment), when it holds one
 
 
 def read_versions(paths: list[str | Path], langs: list[str | None], *, presplit: bool = False,
@@ -52,7 +53,8 @@ def read_inputs(paths: list[str | Path], langs: list[str | None], *, presplit: b
             corpus = read_corpus(paths[0])
         except CorpusError as err:
             raise InputError(paths[0], str(err)) from None
-        versions = Versions(corpus.documents, {a.target.name: a for a in corpus.alignments}, corpus.header)
+        versions = Versions(corpus.documents, {a.target.name: a for a in corpus.alignments}, corpus.header,
+                            corpus.joint)
         paths, langs = paths[1:], langs[1:]
     taken = [d.name for d in versions.documents]
     for path, lang in zip(paths, langs):
@@ -174,7 +176,7 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
     for doc in docs:
         report(f"encoding {doc.source or doc.name}: {len(doc.sentences)} sentences")
         texts = [s.text for s in doc.sentences]
-        embedded[doc.name] = _encoded(encoder.encode_with_tokens, texts, doc.source or doc.name, encoding)
+        embedded[doc.name] = encode_with_progress(encoder.encode_with_tokens, texts, doc.source or doc.name, encoding)
     pivot = docs[0]
     glosses = {}
     for other in docs[1:]:
@@ -198,10 +200,10 @@ def gloss_of(doc: Document, translator: Any, encoder: Encoder, report: Callable[
     texts = translator.translate([s.text for s in doc.sentences])
     gloss = Gloss(translator.target, info.engine, info.model, info.version,
                   {s.id: t for s, t in zip(doc.sentences, texts)})
-    return gloss, _encoded(encoder.encode, texts, f"{doc.source or doc.name} (translation)", encoding)
+    return gloss, encode_with_progress(encoder.encode, texts, f"{doc.source or doc.name} (translation)", encoding)
 
 
-def _encoded(encode: Callable[..., Any], texts: list[str], label: str, encoding: Encoding | None) -> Any:
+def encode_with_progress(encode: Callable[..., Any], texts: list[str], label: str, encoding: Encoding | None) -> Any:
     """``encode(texts)``, telling ``encoding`` how it goes when there is one (encoders without progress, such
     as the tests' and benchmarks' stand-ins, are called as before)."""
     if encoding is None:

@@ -59,31 +59,36 @@ def check_raw(lang_file):
     return pars
 
 
+SLOT = re.compile(r"^\[((?:\d+)(?:, \d+)*)?\]$")
+
+
 def check_gold(gold_file):
-    src, tgt = gold_file.stem.split(".")[-1].split("-")
+    """A pair's gold (``doc.nb-en.txt``: beads ``[..]:[..]``) or a three-way gold (``doc.en-nb-es.txt``: rows
+    ``[..]:[..]:[..]``, one slot per version in the order the name gives)."""
+    langs = gold_file.stem.split(".")[-1].split("-")
     doc = gold_file.stem.split(".")[0]
-    sp = check_raw(f"{doc}.{src}.txt")
-    tp = check_raw(f"{doc}.{tgt}.txt")
-    n_src, n_tgt = sum(map(len, sp)), sum(map(len, tp))
-    next_s = next_t = 0
+    pars = [check_raw(f"{doc}.{lang}.txt") for lang in langs]
+    sizes = [sum(map(len, p)) for p in pars]
+    following = [0] * len(langs)
     types = collections.Counter()
     for no, line in enumerate(gold_file.read_text(encoding="utf-8").splitlines(), 1):
-        m = BEAD.match(line)
-        if not m:
-            problems.append(f"{gold_file.name}:{no}: not a bead: {line!r}")
+        slots = [SLOT.match(part) for part in line.split(":")]
+        if len(slots) != len(langs) or not all(slots):
+            problems.append(f"{gold_file.name}:{no}: not a bead of {len(langs)} slots: {line!r}")
             continue
-        s = [int(x) for x in m.group(1).split(", ")] if m.group(1) else []
-        t = [int(x) for x in m.group(2).split(", ")] if m.group(2) else []
+        ids = [[int(x) for x in m.group(1).split(", ")] if m.group(1) else [] for m in slots]
         # in order, monotone, contiguous, each sentence exactly once, nothing out of range
-        if not s and not t:
+        if not any(ids):
             problems.append(f"{gold_file.name}:{no}: empty bead")
-        if s != list(range(next_s, next_s + len(s))) or t != list(range(next_t, next_t + len(t))):
-            problems.append(f"{gold_file.name}:{no}: {line} does not continue at [{next_s}]:[{next_t}]")
-        next_s, next_t = next_s + len(s), next_t + len(t)
-        types[f"{len(s)}-{len(t)}"] += 1
-    if (next_s, next_t) != (n_src, n_tgt):
-        problems.append(f"{gold_file.name}: beads cover {next_s}/{next_t} sentences, files have {n_src}/{n_tgt}")
-    print(f"{gold_file.name}: {src} {n_src} sentences in {len(sp)} paragraphs, {tgt} {n_tgt} in {len(tp)}; "
+        if any(s != list(range(f, f + len(s))) for s, f in zip(ids, following)):
+            problems.append(f"{gold_file.name}:{no}: {line} does not continue at "
+                            + ":".join(f"[{f}]" for f in following))
+        following = [f + len(s) for f, s in zip(following, ids)]
+        types["-".join(str(len(s)) for s in ids)] += 1
+    if following != sizes:
+        problems.append(f"{gold_file.name}: beads cover {following} sentences, files have {sizes}")
+    described = ", ".join(f"{lang} {n}" for lang, n in zip(langs, sizes))
+    print(f"{gold_file.name}: sentences {described}, in {len(pars[0])} paragraphs; "
           f"{sum(types.values())} beads: " + ", ".join(f"{k}: {v}" for k, v in types.most_common()))
 
 

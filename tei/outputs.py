@@ -7,7 +7,8 @@ loads; the paths depend only on OUT, the format and the version names (known onc
 The rule:
 
 - **One pair**: the alignment is written to exactly OUT, whatever its extension.
-- **Several pairs**, for the formats that write one file per pair (beads, tmx, intertext, xces): OUT's
+- **Several pairs** (the pivot with each other version; for a joint alignment's beads, every two versions in
+  file order), for the formats that write one file per pair (beads, tmx, intertext, xces): OUT's
   extension is kept and the pair goes before it (``out.tmx`` → ``out.nb-en.tmx``, ``out.nb-es.tmx``).
 - **A folder**: when OUT is an existing folder or ends in ``/``, or has no extension and there are several
   pairs, the files go into that folder as ``<pivot>-<other>.<ext>`` (``out/nb-en.txt``), the extension being
@@ -47,8 +48,11 @@ def is_folder(out: str | os.PathLike) -> bool:
     return str(out).endswith(("/", os.sep)) or Path(out).is_dir()
 
 
-def plan(out: str | os.PathLike, names: Sequence[str], fmt: str, *, multilingual: bool = False) -> Outputs:
+def plan(out: str | os.PathLike, names: Sequence[str], fmt: str, *, multilingual: bool = False,
+         every_pair: bool = False) -> Outputs:
     """The files ``fmt`` writes for ``-o out`` and the versions ``names`` (pivot first), by the module's rule.
+    ``every_pair``: a joint alignment's pairs, every two versions in file order (nb-en, nb-es, en-es), rather
+    than the pivot with each other version.
 
     Raises ValueError for a folder given to a format that writes one file, and for names that collide."""
     folder, path = is_folder(out), Path(out)
@@ -57,7 +61,8 @@ def plan(out: str | os.PathLike, names: Sequence[str], fmt: str, *, multilingual
             raise ValueError(f"{out}: is a folder; --format {fmt} writes one file: give its name "
                              f"(-o {path / 'vraem'}.{'xml' if fmt == 'tei' else fmt})")
         return Outputs(whole=path)
-    pairs = [f"{names[0]}-{other}" for other in names[1:]]
+    pairs = ([f"{a}-{b}" for k, a in enumerate(names) for b in names[k + 1:]] if every_pair
+             else [f"{names[0]}-{other}" for other in names[1:]])
     into_folder = folder or (len(pairs) > 1 and not path.suffix)
     if into_folder:  # out/nb-en.txt
         where, stem, suffix = path, "", PER_PAIR[fmt]

@@ -18,6 +18,8 @@ from lxml import etree
 
 from polyalign.align.beads import Alignment, Bead, Gloss, Status
 from polyalign.align.document import Document, Note, Paragraph, Sentence
+from polyalign.align.joint.rows import JointAlignment
+from polyalign.tei import joint as joint_tei
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -32,9 +34,12 @@ class CorpusError(ValueError):
 class ParallelCorpus:
     alignments: list[Alignment]  # every version against the pivot, in the file's order
     header: etree._Element  # the corpus teiHeader, to be carried into the next write
+    joint: JointAlignment | None = None  # when the file holds a joint alignment; ``alignments`` are its pivot views
 
     @property
     def documents(self) -> list[Document]:
+        if self.joint is not None:
+            return list(self.joint.documents)
         return [self.alignments[0].source] + [a.target for a in self.alignments]
 
 
@@ -72,6 +77,12 @@ def read_corpus(path: str | os.PathLike) -> ParallelCorpus:
     groups = root.findall(f"{TEI}standOff/{TEI}linkGrp[@type='alignment']")
     if not groups:
         raise CorpusError("has no standOff linkGrp type='alignment'")
+    joint_groups = [g for g in groups if joint_tei.is_joint(g)]
+    if joint_groups:
+        if len(groups) > 1:
+            raise CorpusError("has a joint linkGrp beside other alignment linkGrps; a joint alignment is the only one")
+        joint = joint_tei.read_group(joint_groups[0], documents, list(documents), _model(joint_groups[0]), CorpusError)
+        return ParallelCorpus(joint.pivot_views(), copy.deepcopy(header), joint)
     alignments = [_alignment(group, documents) for group in groups]
     glosses = {tei.get("corresp", "").removeprefix("#"): _gloss(tei)
                for tei in root.findall(f"{TEI}TEI[@type='translation']")}

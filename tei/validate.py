@@ -72,6 +72,48 @@ def _reference_problems(root: etree._Element) -> list[Problem]:
         problems += _link_group_problems(group, ids)
         if group.get("type") == "alignment":
             problems += _order_problems(group, ids, order)
+        if group.get("type") == "alignment" and group.get("subtype") == "joint":
+            problems += _joint_problems(group, ids, root)
+    return problems
+
+
+def _joint_problems(group: etree._Element, ids: dict[str, etree._Element], root: etree._Element) -> list[Problem]:
+    """A joint linkGrp (see ``tei.joint``) is consistent: its targFunc names versions of the file, each link's
+    shape counts its sentences per version in that order, and every sentence of those versions is in exactly
+    one link or unaligned ptr (at most once and in order are checked for every linkGrp). Then every pair read
+    off it agrees with every other."""
+    line = group.sourceline or 0
+    names = (group.get("targFunc") or "").split()
+    members = {m.get(XML_ID) or m.get(XML_LANG): m for m in root.iter(f"{TEI}TEI") if m.get("type") != "translation"}
+    problems = [(line, "joint-versions", f"targFunc names {n!r}, which is no version of this file")
+                for n in names if n not in members]
+    if len(names) < 2 or len(set(names)) != len(names):
+        problems.append((line, "joint-versions", f"targFunc {group.get('targFunc')!r} must name two or more "
+                                                 "distinct versions"))
+    seen: set[str] = set()
+    for el in group:
+        kind = _local(el.tag)
+        if kind not in ("link", "ptr") or (kind == "ptr" and el.get("type") != "unaligned"):
+            continue
+        sentences = _sentences_of(el, ids)
+        seen.update(sentences)
+        counts = Counter(s.split(".")[0] for s in sentences)
+        strangers = sorted(set(counts) - set(names))
+        if strangers:
+            problems.append((el.sourceline or 0, "joint-versions",
+                             f"{kind} {el.get(XML_ID)!r} holds a sentence of {strangers[0]!r}, not in targFunc"))
+        shape = "-".join(str(counts.get(n, 0)) for n in names)
+        given = el.get("type") if kind == "link" else el.get("subtype")
+        if given != shape:
+            problems.append((el.sourceline or 0, "joint-shape",
+                             f"{kind} {el.get(XML_ID)!r} says shape {given!r}, its targets make {shape!r}"))
+    for name in names:
+        if name not in members:
+            continue
+        missing = [s.get(XML_ID) for s in members[name].iter(f"{TEI}s") if s.get(XML_ID) not in seen]
+        if missing:
+            problems.append((line, "joint-coverage", f"{len(missing)} sentence(s) of {name!r} are in no link or "
+                                                     f"unaligned ptr of the joint linkGrp, first {missing[0]!r}"))
     return problems
 
 

@@ -13,12 +13,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from polyalign.align.atomic import atomic_write
 from polyalign.align.beads import Alignment, Bead, Gloss, Status
 from polyalign.align.document import Document
+from polyalign.tei import joint as joint_tei
+
+if TYPE_CHECKING:
+    from polyalign.align.joint.rows import JointAlignment
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -166,7 +171,7 @@ def _reviewers(header: etree._Element | None) -> list[etree._Element]:
 
 
 def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list[Document], title: str,
-                   metadata: dict[str, str], run: Run) -> None:
+                   metadata: dict[str, str], run: Run, joint: "JointAlignment | None" = None) -> None:
     header, file_desc = _header(root, title, _authors(metadata))
     resp = _el(file_desc[0], "respStmt", xml_id=ALIGNER)  # in titleStmt
     _el(resp, "resp", "automatic sentence alignment")
@@ -186,6 +191,8 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
     for a in alignments:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(a.settings.items())) or "defaults"
         _el(app, "desc", f"{pair_name(a)}: embedding model {a.model or 'unknown'}; settings: {settings}.")
+    if joint is not None:
+        _el(app, "desc", joint_tei.describe(joint))
     for a in alignments:
         if a.gloss is not None:
             mt = _engine_application(app.getparent(), a.gloss)
@@ -200,6 +207,8 @@ def _corpus_header(root: etree._Element, alignments: list[Alignment], docs: list
         "already keeps its own markup and header: polyalign only added s elements with ids around the "
         "sentences of its blocks.")
     _el(encoding, "p", CONVENTION)
+    if joint is not None:
+        _el(encoding, "p", joint_tei.CONVENTION)
     taxonomy = _el(_el(encoding, "classDecl"), "taxonomy", xml_id="st")
     for status in Status:
         _el(_el(taxonomy, "category", xml_id=f"st.{status.value}"), "catDesc", STATUS_DESCRIPTIONS[status])
@@ -352,7 +361,7 @@ def _append_text(last: etree._Element, parent: etree._Element, text: str) -> Non
 
 def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata: dict[str, str] | None = None,
               when: datetime | None = None, previous: etree._Element | None = None,
-              rerun: bool = True) -> etree._Element:
+              rerun: bool = True, joint: "JointAlignment | None" = None) -> etree._Element:
     """The teiCorpus for ``alignments`` (all from the same pivot); ``when`` defaults to now (UTC).
 
     ``metadata`` describes the corpus (title, author, source); each version's own is its Document's.
@@ -360,8 +369,13 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
     aligner (``rerun``) the header is made afresh, keeping that header's revisions and reviewers and adding
     this run as the next revision. Without one it goes back as it was, so that reading a file and writing
     it again changes nothing.
+
+    With a ``joint`` alignment (``alignments`` are then its pivot views), the standOff holds its one n-ary
+    linkGrp instead of one per pair, and the versions follow in the joint alignment's order (``tei.joint``).
     """
     docs = versions(alignments)
+    if joint is not None:
+        docs = sorted(docs, key=lambda d: joint.position(d.name))
     metadata = {**_corpus_metadata(previous), **(metadata or {})}
     title = title or metadata.get("title") or "Sentence alignment of " + ", ".join(d.name for d in docs)
     root = _el(None, "teiCorpus", xml_lang="en")
@@ -370,9 +384,11 @@ def build_tei(alignments: list[Alignment], *, title: str | None = None, metadata
         root.append(copy.deepcopy(previous))
     else:
         run = Run.after(previous, when)
-        _corpus_header(root, alignments, docs, title, metadata, run)
+        _corpus_header(root, alignments, docs, title, metadata, run, joint)
     stand_off = _el(root, "standOff")
-    for alignment in alignments:
+    if joint is not None:
+        joint_tei.link_group(stand_off, joint, run.id, _el, _cert, ALIGNER)
+    for alignment in alignments if joint is None else []:
         pair = pair_name(alignment)
         group = _el(stand_off, "linkGrp", xml_id=f"ag.{pair}", type="alignment",
                     targFunc=f"{alignment.source.name} {alignment.target.name}")
@@ -408,7 +424,10 @@ def _corpus_metadata(header: etree._Element | None) -> dict[str, str]:
 def write_tei(alignments: list[Alignment], path: str | os.PathLike, **options) -> None:
     """Write the parallel TEI corpus to ``path`` atomically (all or nothing); ``options`` as for build_tei."""
     root = build_tei(alignments, **options)
-    _indent(root, kept=[doc.markup is not None for doc in versions(alignments)])
+    docs = versions(alignments)
+    if options.get("joint") is not None:
+        docs = sorted(docs, key=lambda d: options["joint"].position(d.name))
+    _indent(root, kept=[doc.markup is not None for doc in docs])
     with atomic_write(path, "wb") as handle:
         handle.write(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
         handle.write(b"\n")

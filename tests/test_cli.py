@@ -110,7 +110,7 @@ def test_three_versions_go_into_one_tei(tmp_path):
     second = tmp_path / "vraem-copy.en.txt"
     second.write_text(EN.read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "three.xml"
-    result = polyalign("align", NB, EN, second, "-o", out)
+    result = polyalign("align", NB, EN, second, "-o", out, "--pairwise")  # the joint alignment: test_joint_cli
     assert result.returncode == 0, result.stderr
     assert validate(out) == []
     text = out.read_text(encoding="utf-8")

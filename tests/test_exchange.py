@@ -396,7 +396,7 @@ def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def run_align(*args: str) -> object:
-    return CliRunner().invoke(cli.main, ["align", "a.nb.txt", "a.en.txt", "a.es.txt", *args])
+    return CliRunner().invoke(cli.main, ["align", "a.nb.txt", "a.en.txt", "a.es.txt", "--pairwise", *args])
 
 
 def test_cli_writes_tmx_with_the_options(tmp_path: Path, fake_pipeline: list[str]) -> None:

@@ -100,7 +100,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
                 for other in docs[1:]]
 
     monkeypatch.setattr(pipeline, "align_versions", align_versions)
-    monkeypatch.setattr(cli, "_encoder", lambda model: steps.append("model"))
+    monkeypatch.setattr(cli, "_encoder", lambda model, cache=True: steps.append("model"))
     monkeypatch.setattr(cli, "_translators", lambda *args: {})
     return steps
 
@@ -171,12 +171,39 @@ def test_align_writes_where_o_says(tmp_path: Path, fake_model: list[str], fmt: s
     out.mkdir()
     if fmt not in PER_PAIR:
         out = out / "three.data"
-    result = CliRunner().invoke(cli.main, ["align", *map(str, files), "-f", fmt, "-o", str(out)])
+    result = CliRunner().invoke(cli.main, ["align", *map(str, files), "-f", fmt, "-o", str(out), "--pairwise"])
     assert result.exit_code == 0, result.output
     written = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "in" not in p.parent.name)
     assert written == sorted(outputs.plan(out, ["nb", "en", "es"], fmt).all())
     assert [line for line in result.stderr.splitlines() if "wrote" in line] == [
         f"polyalign: wrote {p}" for p in outputs.plan(out, ["nb", "en", "es"], fmt).all()]
+
+
+@pytest.mark.parametrize("fmt", ALL)
+def test_a_joint_alignment_writes_where_o_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder,
+                                                fmt: str) -> None:
+    """Three versions aligned jointly (the real model): beads for every pair, the rest as for pairs."""
+    monkeypatch.setattr(cli, "_encoder", lambda model, cache=True: encoder)
+    files = texts(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    if fmt not in PER_PAIR:
+        out = out / "three.data"
+    result = CliRunner().invoke(cli.main, ["align", *map(str, files), "-f", fmt, "-o", str(out), "--pivot", "nb"])
+    assert result.exit_code == 0, result.output
+    planned = outputs.plan(out, ["nb", "en", "es"], fmt, every_pair=fmt == "beads").all()
+    written = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "in" not in p.parent.name)
+    assert written == sorted(planned)
+    if fmt == "beads":
+        assert [p.name for p in planned] == ["nb-en.txt", "nb-es.txt", "en-es.txt"]
+    assert [line for line in result.stderr.splitlines() if "wrote" in line] == [
+        f"polyalign: wrote {p}" for p in planned]
+
+
+def test_every_pair_keeps_the_file_order() -> None:
+    assert [p.name for p in outputs.plan("o/x.txt", ["en", "nb", "es"], "beads", every_pair=True).pairs] == [
+        "x.en-nb.txt", "x.en-es.txt", "x.nb-es.txt"]
+    assert outputs.plan("o/x.txt", ["en", "nb"], "beads", every_pair=True).pairs == (Path("o/x.txt"),)
 
 
 # --- translate -------------------------------------------------------------------------------------------------
@@ -198,7 +225,7 @@ def test_translate_refuses_to_write_over_its_file(tmp_path: Path) -> None:
 def fake_batch_model(monkeypatch: pytest.MonkeyPatch, fake_model: list[str]) -> list[str]:
     from polyalign.align import batch
 
-    monkeypatch.setattr(batch, "worker_encoder", lambda model: object())
+    monkeypatch.setattr(batch, "worker_encoder", lambda model, *args, **kwargs: object())
     monkeypatch.setattr(batch, "_translators", lambda docs, settings: {})
     return fake_model
 
