@@ -216,7 +216,7 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
         metadata.apply(docs)
         if fmt == "tmx":
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
-        joint = _joint_wanted(docs, versions, pivot, pairwise)
+        joint, note = _joint_wanted(docs, versions, pivot, pairwise)
         written = outputs.plan(output, [d.name for d in docs], fmt, multilingual=tmx_multilingual,
                                every_pair=joint and fmt == "beads").all()
     except (InputError, ValueError) as err:
@@ -224,6 +224,8 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
     replaced = outputs.clash(written, [*files, *([metadata_file] if metadata_file else [])])
     if replaced is not None:
         raise UserError(outputs.refusal(replaced))
+    if note:
+        say(note)
     encoder = _encoder(model, cache)
     if joint:
         if use_translation:
@@ -254,19 +256,21 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
         say(f"wrote {path}")
 
 
-def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> bool:
+def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> tuple[bool, str | None]:
     """Joint for three or more versions (unless --pairwise), and for a joint TEI read back. A TEI that was
-    aligned pair by pair (several pairwise linkGrps) stays so, keeping its confirmed links."""
+    aligned pair by pair (several pairwise linkGrps) stays so, keeping its confirmed links; the second value
+    says so, to be told once the run goes ahead."""
     joint = (len(docs) >= 3 or versions.joint is not None) and not pairwise
+    note = None
     if joint and versions.joint is None and len(versions.earlier) >= 2:
-        say(f"{docs[0].source or 'the first file'} was aligned pair by pair; aligning it pair by pair again "
-            "(align its text files anew for a joint alignment)")
+        note = (f"{docs[0].source or 'the first file'} was aligned pair by pair; aligning it pair by pair again "
+                "(align its text files anew for a joint alignment)")
         joint = False
     if pivot is not None and not joint:
         raise UserError("--pivot applies to a joint alignment: three or more versions, without --pairwise")
     if pivot is not None and pivot not in [d.name for d in docs]:
         raise UserError(f"--pivot {pivot}: no such version; the versions are {', '.join(d.name for d in docs)}")
-    return joint
+    return joint, note
 
 
 def _align_jointly(docs, versions, pivot: str | None, fmt: str, output: str, options: dict, metadata,
