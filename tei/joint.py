@@ -98,14 +98,14 @@ def read_group(group: etree._Element, documents: dict[str, Document], members: l
     for el in group:
         if not (el.tag == f"{TEI}link" or (el.tag == f"{TEI}ptr" and el.get("type") == "unaligned")):
             continue
-        ids = _sentence_ids(el, ptrs)
+        ids = sentence_ids(el, ptrs)
         unknown = [i for i in ids if not any(i in d.index for d in docs)]
         if unknown:
             raise error(f"link {el.get(XML_ID)!r} points at {unknown[0]!r}, a sentence of none of {names}")
         slots = tuple(tuple(i for i in ids if i in d.index) for d in docs)
         rows.append(Row(slots, None, float(el.get("cert", "0")),
-                        Status(_pointer(el, "ana").removeprefix("st.") or "auto"),
-                        _pointer(el, "resp"), _pointer(el, "change")))
+                        Status(pointer(el, "ana").removeprefix("st.") or "auto"),
+                        pointer(el, "resp"), pointer(el, "change")))
     return JointAlignment(docs, rows, names[0], _pivot_chosen(group), model)
 
 
@@ -117,15 +117,18 @@ def _pivot_chosen(group: etree._Element) -> str:
     return "given"
 
 
-def _sentence_ids(el: etree._Element, ptrs: dict[str, etree._Element]) -> list[str]:
+def sentence_ids(el: etree._Element, ptrs: dict[str, etree._Element]) -> list[str]:
+    """The sentence ids a ``link`` (or ``ptr``) targets, a group ``ptr`` read as the sentences it holds; the
+    pairwise reader (``tei.reader``) reads its links with it too."""
     ids = []
     for token in el.get("target", "").split():
         name = token.removeprefix("#")
-        ids += _sentence_ids(ptrs[name], ptrs) if name in ptrs and ptrs[name] is not el else [name]
+        ids += sentence_ids(ptrs[name], ptrs) if name in ptrs and ptrs[name] is not el else [name]
     return ids
 
 
-def _pointer(el: etree._Element, attribute: str) -> str:
+def pointer(el: etree._Element, attribute: str) -> str:
+    """The id an ``#id`` attribute names ("" when absent)."""
     return (el.get(attribute) or "").split(" ")[0].removeprefix("#")
 
 

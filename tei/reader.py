@@ -20,6 +20,7 @@ from polyalign.align.beads import Alignment, Bead, Gloss, Status
 from polyalign.align.document import Document, Note, Paragraph, Sentence
 from polyalign.align.joint.rows import JointAlignment
 from polyalign.tei import joint as joint_tei
+from polyalign.tei.joint import pointer, sentence_ids
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -179,12 +180,12 @@ def _alignment(group: etree._Element, documents: dict[str, Document]) -> Alignme
     beads = []
     for el in group:
         if el.tag == f"{TEI}link" or (el.tag == f"{TEI}ptr" and el.get("type") == "unaligned"):
-            ids = _sentence_ids(el, ptrs)
+            ids = sentence_ids(el, ptrs)
             beads.append(Bead(tuple(i for i in ids if i in source.index),
                               tuple(i for i in ids if i in target.index),
                               score=None, confidence=float(el.get("cert", "0")),
-                              status=Status(_pointer(el, "ana").removeprefix("st.") or "auto"),
-                              resp=_pointer(el, "resp"), change=_pointer(el, "change")))
+                              status=Status(pointer(el, "ana").removeprefix("st.") or "auto"),
+                              resp=pointer(el, "resp"), change=pointer(el, "change")))
             unknown = [i for i in ids if i not in source.index and i not in target.index]
             if unknown:
                 raise CorpusError(f"link {el.get(XML_ID)!r} points at {unknown[0]!r}, a sentence of neither "
@@ -192,25 +193,12 @@ def _alignment(group: etree._Element, documents: dict[str, Document]) -> Alignme
     return Alignment(source, target, beads, model=_model(group))
 
 
-def _sentence_ids(el: etree._Element, ptrs: dict[str, etree._Element]) -> list[str]:
-    ids = []
-    for token in el.get("target", "").split():
-        name = token.removeprefix("#")
-        ids += _sentence_ids(ptrs[name], ptrs) if name in ptrs and ptrs[name] is not el else [name]
-    return ids
-
-
-def _pointer(el: etree._Element, attribute: str) -> str:
-    """The id an ``#id`` attribute names ("" when absent)."""
-    return (el.get(attribute) or "").split(" ")[0].removeprefix("#")
-
-
 def _model(group: etree._Element) -> str:
     """The embedding model named by the run that made the group's links (see the revisionDesc)."""
     root = group.getroottree().getroot()
     changes = {c.get(XML_ID): c.text or "" for c in root.iter(f"{TEI}change")}
     for el in group:
-        text = changes.get(_pointer(el, "change"), "")
+        text = changes.get(pointer(el, "change"), "")
         if "embedding model " in text:
             return text.split("embedding model ", 1)[1].rstrip(".")
     return ""
