@@ -217,8 +217,8 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
         if fmt == "tmx":
             tmx.language_tags(docs, options["languages"])  # a wrong NAME fails now, not after aligning
         joint, note = _joint_wanted(docs, versions, pivot, pairwise)
-        written = outputs.plan(output, [d.name for d in docs], fmt, multilingual=tmx_multilingual,
-                               every_pair=joint and fmt == "beads").all()
+        written = outputs.plan(output, _pair_order(docs, pivot if fmt != "beads" else None), fmt,
+                               multilingual=tmx_multilingual, every_pair=joint and fmt == "beads").all()
     except (InputError, ValueError) as err:
         raise UserError(str(err)) from None
     replaced = outputs.clash(written, [*files, *([metadata_file] if metadata_file else [])])
@@ -230,8 +230,7 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
     if joint:
         if use_translation:
             say("the joint alignment does not use machine translation yet; aligning without it")
-        _align_jointly(docs, versions, pivot, fmt, output, options, metadata, encoder,
-                       inputs=[*files, *([metadata_file] if metadata_file else [])])
+        _align_jointly(docs, versions, pivot, fmt, output, options, metadata, encoder)
         return
     translators = _translators(docs, use_translation, engine)
     progress = EncodingProgress()
@@ -273,14 +272,22 @@ def _joint_wanted(docs, versions, pivot: str | None, pairwise: bool) -> tuple[bo
     return joint, note
 
 
+def _pair_order(docs, pivot: str | None) -> list[str]:
+    """The version names with the one the pair files start from first: ``--pivot`` when given, else the
+    first file (also when a joint alignment chooses its own pivot, so that the names are known, and checked
+    against the inputs, before anything is aligned). A joint alignment's beads go by file order instead."""
+    names = [d.name for d in docs]
+    first = pivot or names[0]
+    return [first, *(n for n in names if n != first)]
+
+
 def _align_jointly(docs, versions, pivot: str | None, fmt: str, output: str, options: dict, metadata,
-                   encoder, *, inputs: list[Path]) -> None:
+                   encoder) -> None:
     """The joint alignment (``align.joint``) and its outputs: the TEI with one n-ary linkGrp; beads for every
-    pair (OUT/<l1>-<l2>.txt); the other formats from the pivot's view of it. An automatic pivot names the pair
-    files only once it is chosen, so their paths are checked against the ``inputs`` again before writing."""
+    pair (OUT/<l1>-<l2>.txt); the other formats read off it from the version ``_pair_order`` puts first."""
     from polyalign.align.joint import align_joint
     from polyalign.align.joint.rows import from_pairwise
-    from polyalign.tei import joint as joint_tei, outputs
+    from polyalign.tei import joint as joint_tei
     from polyalign.tei.formats import FORMATS as WRITERS, output_paths
     from polyalign.tei.writer import write_tei
 
@@ -296,20 +303,15 @@ def _align_jointly(docs, versions, pivot: str | None, fmt: str, output: str, opt
         progress.close()
     say(f"joint: {len(joint.rows)} rows over {', '.join(joint.names)}, pivot {joint.pivot} ({joint.pivot_chosen}), "
         f"mean confidence {joint.mean_confidence:.2f}")
-    alignments = joint.pivot_views()
-    if fmt == "beads":
-        paths = joint_tei.pair_bead_paths(joint, output)
-    else:
-        paths = output_paths(output, alignments, fmt, multilingual=options.get("multilingual", False))
-    replaced = outputs.clash(paths, inputs)
-    if replaced is not None:
-        raise UserError(outputs.refusal(replaced))
     if fmt == "tei":
-        write_tei(alignments, output, joint=joint, metadata=metadata.corpus, previous=versions.header)
+        write_tei(joint.pivot_views(), output, joint=joint, metadata=metadata.corpus, previous=versions.header)
+        paths = [Path(output)]
     elif fmt == "beads":
-        joint_tei.write_pair_beads(joint, output)
+        paths = joint_tei.write_pair_beads(joint, output)
     else:
+        alignments = joint.pivot_views(_pair_order(docs, pivot)[0])
         WRITERS[fmt](alignments, output, **options)
+        paths = output_paths(output, alignments, fmt, multilingual=options.get("multilingual", False))
     for path in paths:
         say(f"wrote {path}")
 

@@ -179,19 +179,23 @@ def test_align_writes_where_o_says(tmp_path: Path, fake_model: list[str], fmt: s
         f"polyalign: wrote {p}" for p in outputs.plan(out, ["nb", "en", "es"], fmt).all()]
 
 
+@pytest.mark.parametrize("pivot", [None, "es"])
 @pytest.mark.parametrize("fmt", ALL)
 def test_a_joint_alignment_writes_where_o_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder,
-                                                fmt: str) -> None:
-    """Three versions aligned jointly (the real model): beads for every pair, the rest as for pairs."""
+                                                fmt: str, pivot: str | None) -> None:
+    """Three versions aligned jointly (the real model): beads for every pair in file order; the pair files of
+    the other formats start from --pivot, or from the first file when the pivot is chosen automatically."""
     monkeypatch.setattr(cli, "_encoder", lambda model, cache=True: encoder)
     files = texts(tmp_path / "in")
     out = tmp_path / "out"
     out.mkdir()
     if fmt not in PER_PAIR:
         out = out / "three.data"
-    result = CliRunner().invoke(cli.main, ["align", *map(str, files), "-f", fmt, "-o", str(out), "--pivot", "nb"])
+    result = CliRunner().invoke(cli.main, ["align", *map(str, files), "-f", fmt, "-o", str(out),
+                                           *(["--pivot", pivot] if pivot else [])])
     assert result.exit_code == 0, result.output
-    planned = outputs.plan(out, ["nb", "en", "es"], fmt, every_pair=fmt == "beads").all()
+    names = ["es", "nb", "en"] if pivot and fmt != "beads" else ["nb", "en", "es"]
+    planned = outputs.plan(out, names, fmt, every_pair=fmt == "beads").all()
     written = sorted(p for p in tmp_path.rglob("*") if p.is_file() and "in" not in p.parent.name)
     assert written == sorted(planned)
     if fmt == "beads":

@@ -76,9 +76,11 @@ class JointAlignment:
             beads.append(Bead(src, tgt, row.score, confidence, row.status, row.resp, row.change))
         return Alignment(self.documents[u], self.documents[v], beads, model=self.model, settings=self.settings)
 
-    def pivot_views(self) -> list[Alignment]:
-        """The pivot against every other version, in the documents' order: what the pairwise writers take."""
-        return [self.pair(self.pivot, d.name) for d in self.documents if d.name != self.pivot]
+    def pivot_views(self, pivot: str | None = None) -> list[Alignment]:
+        """The pivot (or the version ``pivot`` names) against every other version, in the documents' order:
+        what the pairwise writers take."""
+        pivot = pivot or self.pivot
+        return [self.pair(pivot, d.name) for d in self.documents if d.name != pivot]
 
     def pairs(self) -> list[Alignment]:
         """Every pair in the order the files were given: en-nb, en-es, nb-es for files en, nb, es."""
