@@ -122,7 +122,8 @@ def _languages(given: tuple[str, ...], count: int) -> list[str | None]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(), required=True, metavar="OUT",
               help="Where to write the alignment: exactly OUT with two versions (one pair), whatever its "
-                   "extension. With three or more, beads, tmx, intertext and xces write a file per pair, the "
+                   "extension. With three or more, beads, tmx, intertext and xces write a file per pair "
+                   "(beads of a joint alignment: every pair), the "
                    "pair before OUT's extension (-o out.tmx: out.nb-en.tmx, out.nb-es.tmx). When OUT is a folder "
                    "(an existing one or ending in /; with three or more versions, also a name without an "
                    "extension) they write into it as nb-en.tmx. intertext and xces also write each version "
@@ -179,10 +180,9 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
                   engine: str | None, tmx_langs: tuple[str, ...], tmx_multilingual: bool,
                   confirmed_only: bool, pivot: str | None, pairwise: bool, cache_dir: Path | None,
                   no_cache: bool) -> None:
-    """Align FILES sentence by sentence; the first file is the pivot that the others are aligned to.
-
-    Three or more versions are aligned jointly: one row per meaning across all of them, every pair
-    consistent with every other (see README: joint alignment).
+    """Align FILES sentence by sentence: two files as a pair, the first the pivot; three or more jointly, one
+    row per meaning across all of them, every pair consistent with every other (README: three or more
+    versions; --pairwise aligns each to the first file instead).
 
     A file may be plain text or TEI. The first may be a TEI that polyalign wrote: its versions are aligned
     again, keeping every link a reviewer confirmed, and files after it add languages.
@@ -194,6 +194,7 @@ def align_command(files: tuple[Path, ...], output: str, fmt: str, langs: tuple[s
       polyalign align out/vraem.xml -o out/vraem.2.xml      # again, after a review
       polyalign align out/vraem.xml samples/ojo.es.txt -o out/three.xml
       polyalign align nb.txt en.txt es.txt -f tmx -o out/   # out/nb-en.tmx, out/nb-es.tmx
+    polyalign align nb.txt en.txt es.txt -f beads -o out/ # every pair: out/nb-en.txt, nb-es.txt, en-es.txt
 
     An output never replaces an input: an OUT (or a file a format writes beside it) that is one of FILES or
     --metadata is refused before anything is aligned.
