@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polyalign.align.beads import Alignment, Bead, Status
+from polyalign.align.beads import Alignment, Bead, Gloss, Status
 from polyalign.align.document import Document, Paragraph, Sentence
 from polyalign.align.evaluate import read_beads
 from polyalign.align.joint.rows import JointAlignment, Row
@@ -17,12 +17,17 @@ def confidence(k: int) -> float:
     return 0.3 if k % 7 == 3 else 0.7 if k % 5 == 1 else 0.95
 
 
-def pair_tei(path: Path) -> Path:
-    """vraem nb–en, its gold beads as an alignment of two versions (a pairwise linkGrp)."""
+def pair_tei(path: Path, gloss: bool = False) -> Path:
+    """vraem nb–en, its gold beads as an alignment of two versions (a pairwise linkGrp); with ``gloss``, a
+    made-up machine translation of the English into Norwegian as the TEI's translation layer."""
     source, target = read_versions([SAMPLES / "vraem.nb.txt", SAMPLES / "vraem.en.txt"], [None, None])
     beads = [Bead(tuple(source.sentences[i].id for i in s), tuple(target.sentences[j].id for j in t), 1.0,
                   confidence(k)) for k, (s, t) in enumerate(read_beads(SAMPLES / "gold" / "vraem.nb-en.txt"))]
-    write_tei([Alignment(source, target, beads, model="test-model")], path)
+    alignment = Alignment(source, target, beads, model="test-model")
+    if gloss:
+        alignment.gloss = Gloss("nb", "apertium", "apertium-test", "1.0",
+                                {s.id: f"MT {s.text[:30]}" for s in target.sentences})
+    write_tei([alignment], path)
     return path
 
 

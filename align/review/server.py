@@ -153,9 +153,10 @@ class Reload(Guarded):
     async def post(self, token: str) -> None:
         self.body()
 
-        async def reload() -> None:
-            self.review.session.reload()
-        await self.guarded_edit(reload, lambda _: "reloaded from disk")
+        async def reload() -> None:  # another tab of this server saved: the session is current already
+            if self.review.session.on_disk_changed():
+                self.review.session.reload()
+        await self.guarded_edit(reload, lambda _: "reloaded the saved file")
 
 
 class Export(Guarded):
