@@ -217,7 +217,7 @@ def test_realign_the_rest_from_the_page(browser, tmp_path: Path, encoder) -> Non
         page.keyboard.press("Enter")  # confirm row 1
         row(page, 5).locator(".num").click()
         page.keyboard.press("m")  # a wrong merge of rows 6 and 7
-        expect(page.locator("#message")).to_contain_text("saved")
+        expect(page.locator("#message")).to_contain_text("merge: saved")
         page.keyboard.press("a")
         expect(page.locator("#message")).to_contain_text("rows changed", timeout=120_000)
         expect(row(page, 5)).to_contain_class("changed")

@@ -144,8 +144,15 @@ class Realign(Guarded):
         rev = self.body().get("rev")
         loop = asyncio.get_running_loop()
 
+        def run() -> int:
+            try:
+                encoder = self.review.encoder()
+            except Exception as err:  # a model that cannot load: say so on the page, keep serving
+                raise ReviewError(f"cannot load the model to re-align: {err}") from None
+            return self.review.session.realign(encoder, rev)
+
         async def realign() -> int:  # the model loads and aligns in a thread, so the page stays served
-            return await loop.run_in_executor(None, lambda: self.review.session.realign(self.review.encoder(), rev))
+            return await loop.run_in_executor(None, run)
         await self.guarded_edit(realign, lambda count: f"re-aligned around the confirmed rows: {count} rows changed")
 
 

@@ -11,7 +11,7 @@ let doc = null;            // the server's state (see session.state())
 let view = [];             // row indices shown, in order (all rows, or the weak ones)
 let weakOnly = false;
 let sel = { row: 0, version: null, sentence: null };
-let busy = false;
+let pending = Promise.resolve();  // edits run one after another, each on the state the previous one left
 let paragraphStarts = new Set();
 
 // Keys: [label, description, action]; the help overlay is drawn from this table.
@@ -68,24 +68,25 @@ async function load() {
 }
 
 async function edit(op, args) {
-  if (busy || !doc) return;
-  busy = true;
-  try {
-    const path = op === "undo" || op === "redo" ? `api/${op}` : "api/edit";
-    const data = await call(path, { op, args, rev: doc.rev });
-    if (data) setState(data, op);
-  } finally { busy = false; }
+  if (!doc || !$("conflict").hidden) return;
+  const path = op === "undo" || op === "redo" ? `api/${op}` : "api/edit";
+  const data = await call(path, { op, args, rev: doc.rev });
+  if (data) setState(data, op);
 }
 
 async function realign() {
-  if (busy || !doc) return;
-  busy = true;
+  if (!doc) return;
   say("re-aligning around the confirmed rows… (the model loads the first time)");
-  try {
-    const data = await call("api/realign", { rev: doc.rev });
-    if (data) setState(data);
-  } finally { busy = false; }
+  const data = await call("api/realign", { rev: doc.rev });
+  if (data) setState(data);
 }
+
+function queue(task) {
+  // Keys pressed quickly queue up: each action sees the rows and the selection the one before left.
+  pending = pending.then(task).catch((error) => say(String(error)));
+}
+
+function run(action) { queue(() => ACTIONS[action]()); }
 
 async function reload() {
   const data = await call("api/reload", {});
@@ -345,17 +346,18 @@ function onKey(e) {
   if (!doc) return;
   if (!$("help").hidden) { if (e.key === "Escape" || e.key === "?") { help(false); e.preventDefault(); } return; }
   const moves = { ArrowUp: -1, ArrowDown: 1, PageUp: -8, PageDown: 8, Home: -1e9, End: 1e9 };
-  if (!e.altKey && !e.ctrlKey && e.key in moves) { step(moves[e.key]); e.preventDefault(); return; }
+  if (!e.altKey && !e.ctrlKey && e.key in moves) { const d = moves[e.key]; queue(() => step(d)); e.preventDefault(); return; }
   if (!e.altKey && !e.ctrlKey && (e.key === "ArrowLeft" || e.key === "ArrowRight")) {
-    stepSentence(e.key === "ArrowLeft" ? -1 : 1); e.preventDefault(); return;
+    const d = e.key === "ArrowLeft" ? -1 : 1;
+    queue(() => stepSentence(d)); e.preventDefault(); return;
   }
   const action = actionForKey(e);
-  if (action) { e.preventDefault(); ACTIONS[action](); }
+  if (action) { e.preventDefault(); run(action); }
 }
 
 function onClick(e) {
   const button = e.target.closest("button[data-action]");
-  if (button) { button.blur(); ACTIONS[button.dataset.action](); return; }  // blur: Enter must not press it again
+  if (button) { button.blur(); run(button.dataset.action); return; }  // blur: Enter must not press it again
   const sentence = e.target.closest(".s");
   const row = e.target.closest(".row");
   if (row) {
