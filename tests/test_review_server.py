@@ -134,3 +134,9 @@ def test_the_command_refuses_what_it_cannot_review(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and result.stderr.strip().startswith("polyalign: error:")
     assert str(text) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_has_an_example_in_its_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "polyalign.align.cli", "review", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "Example:" in result.stdout and "--reviewer" in result.stdout

@@ -31,7 +31,7 @@ from polyalign.align.review.operations import EditError
 from polyalign.align.review.sentences import join_sentences, split_sentence
 from polyalign.tei import tmx
 from polyalign.tei.reader import CorpusError, read_corpus
-from polyalign.tei.writer import TEI_NS, XML_ID, Run, write_tei
+from polyalign.tei.writer import ALIGNER, TEI_NS, XML_ID, Run, write_tei
 
 T = f"{{{TEI_NS}}}"
 WEAK = 0.5  # below this calibrated confidence a row is weak: more likely wrong than right
@@ -98,7 +98,6 @@ class ReviewSession:
     def state(self) -> dict[str, Any]:
         """Everything the page draws, as JSON-ready data."""
         docs = self.joint.documents
-        reviewer_id = self.reviewer_id
         return {
             "file": self.path.name, "rev": self.digest, "reviewer": self.reviewer, "pivot": self.joint.pivot,
             "bands": {"weak": WEAK, "high": HIGH},
@@ -107,7 +106,7 @@ class ReviewSession:
             "paragraphStarts": [p.sentences[0].id for d in docs for p in d.paragraphs if p.sentences],
             "gloss": {sid: text for g in self.glosses.values() for sid, text in g.texts.items()},
             "rows": [{"slots": [list(s) for s in r.slots], "cert": round(r.confidence, 4), "status": r.status.value,
-                      "edited": bool(r.resp) and r.resp == reviewer_id, "resp": r.resp, "change": r.change}
+                      "edited": r.status is Status.AUTO and r.resp not in ("", ALIGNER), "resp": r.resp, "change": r.change}
                      for r in self.joint.rows],
             "changed": sorted(self.changed),
             "canUndo": bool(self.undo_stack), "canRedo": bool(self.redo_stack),
