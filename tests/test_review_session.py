@@ -182,11 +182,13 @@ def test_realign_keeps_confirmed_rows_and_reports_changes(tmp_path: Path, encode
     tei = pair_tei(tmp_path / "pair.xml")
     session = ReviewSession.open(tei, "kari")
     session.apply("confirm", {"row": 0}, session.digest)
+    session.apply("reject", {"row": 1}, session.digest)  # right as it is: the aligner will make it again
     original = [r.slots for r in session.joint.rows]
     session.apply("merge", {"row": 5}, session.digest)  # a wrong merge the aligner should undo
     merged, kept = session.joint.rows[5].slots, session.joint.rows[0]
     changed = session.realign(encoder, session.digest)
     assert session.joint.rows[0] == kept
+    assert session.joint.rows[1].slots == original[1] and session.joint.rows[1].status is Status.REJECTED
     assert changed == len(session.changed) and changed >= 1
     assert merged not in [r.slots for r in session.joint.rows] and session.joint.rows[5].slots == original[5]
     assert 5 in session.changed

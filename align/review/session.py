@@ -193,7 +193,8 @@ class ReviewSession:
 
     def realign(self, encoder, rev: str | None) -> int:
         """Align again with the confirmed rows kept as anchors (``align_joint(earlier=…)``); the rows that came
-        out different are ``changed``. Returns how many. Undoable like any edit."""
+        out different are ``changed``. Returns how many. Undoable like any edit. Rejected rows are aligned again
+        (the reviewer said they are wrong, not what is right); one that comes out the same stays rejected."""
         from polyalign.align.joint import align_joint
 
         self._check_rev(rev)
@@ -202,7 +203,10 @@ class ReviewSession:
                                  self.joint.pivot_chosen, self.joint.model, self.joint.settings)
         found = align_joint(list(self.joint.documents), encoder, pivot=self.joint.pivot, earlier=earlier)
         old = {row.slots for row in self.joint.rows}
-        rows = [row if row.status is Status.CONFIRMED else replace(row, change=self.change_id) for row in found.rows]
+        # a row the aligner makes again exactly as a reviewer rejected it keeps the verdict
+        rejected = {row.slots: row for row in self.joint.rows if row.status is Status.REJECTED}
+        rows = [row if row.status is Status.CONFIRMED else rejected.get(row.slots) or replace(row, change=self.change_id)
+                for row in found.rows]
         self.joint.rows = rows
         self.joint.model = found.model or self.joint.model
         self.undo_stack.append(before)
