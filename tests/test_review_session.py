@@ -195,3 +195,20 @@ def test_realign_keeps_confirmed_rows_and_reports_changes(tmp_path: Path, encode
     assert validate(tei) == []
     session.apply("undo", {}, session.digest)
     assert session.joint.rows[5].slots == merged
+
+
+def test_a_save_waits_for_another_review_process_holding_the_lock(tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    tei = pair_tei(tmp_path / "pair.xml")
+    session = ReviewSession.open(tei)
+    with open(tmp_path / ".pair.xml.review-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another `polyalign review` does while it checks and writes
+        saving = threading.Thread(target=session.apply, args=("confirm", {"row": 0}, session.digest))
+        saving.start()
+        saving.join(0.5)
+        assert saving.is_alive() and session.backup is None
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    saving.join(30)
+    assert not saving.is_alive() and ReviewSession.open(tei).joint.rows[0].status is Status.CONFIRMED

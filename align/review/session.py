@@ -12,14 +12,16 @@ the titleStmt), and every row it touched names that change and that reviewer in 
 """
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from lxml import etree
 
@@ -235,18 +237,22 @@ class ReviewSession:
         return _sha(self.path.read_bytes()) != self.digest
 
     def save(self) -> None:
-        """Write the review into the file, atomically; the first save keeps the file as it was as a backup."""
-        if self.on_disk_changed():
-            raise Conflict(f"{self.path.name} was changed on disk by another process since this page loaded it")
-        if self.backup is None:
-            self.backup = _free_backup(self.path)
-            shutil.copy2(self.path, self.backup)
-        self._record_review()
-        views = self.joint.pivot_views()
-        for view in views:
-            view.gloss = self.glosses.get(view.target.name)
-        write_tei(views, self.path, joint=None if self.pairwise else self.joint, previous=self.header, rerun=False)
-        self.digest = _sha(self.path.read_bytes())
+        """Write the review into the file, atomically; the first save keeps the file as it was as a backup.
+        Reviews of the same file in other processes wait on a lock for the check and the write, so none can
+        write between this one's check and its write."""
+        with _locked(self.path):
+            if self.on_disk_changed():
+                raise Conflict(f"{self.path.name} was changed on disk by another process since this page loaded it")
+            if self.backup is None:
+                self.backup = _free_backup(self.path)
+                shutil.copy2(self.path, self.backup)
+            self._record_review()
+            views = self.joint.pivot_views()
+            for view in views:
+                view.gloss = self.glosses.get(view.target.name)
+            write_tei(views, self.path, joint=None if self.pairwise else self.joint, previous=self.header,
+                      rerun=False)
+            self.digest = _sha(self.path.read_bytes())
 
     @property
     def reviewer_id(self) -> str:
@@ -336,6 +342,18 @@ def default_reviewer() -> str:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An advisory lock beside ``path`` (``.FILE.review-lock``; the file itself is replaced on every save, so it
+    cannot hold one), taken by every review process before it checks and writes the file."""
+    with open(path.with_name(f".{path.name}.review-lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _free_backup(path: Path) -> Path:
