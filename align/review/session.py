@@ -56,7 +56,7 @@ class Snapshot:
     rows: list[Row]
     documents: list[Document]
     glosses: dict[str, Gloss]
-    touched: frozenset[int] = frozenset()  # rows (by position) the last re-alignment changed
+    changed: frozenset[int] = frozenset()  # rows (by position) the last re-alignment changed
 
 
 @dataclass
@@ -160,7 +160,7 @@ class ReviewSession:
 
     def _restore(self, snapshot: Snapshot) -> None:
         self.joint.rows, self.joint.documents = list(snapshot.rows), list(snapshot.documents)
-        self.glosses, self.changed = dict(snapshot.glosses), snapshot.touched
+        self.glosses, self.changed = dict(snapshot.glosses), snapshot.changed
 
     def _mark(self, row: Row) -> Row:
         return replace(row, resp=self.reviewer_id, change=self.change_id)
