@@ -60,13 +60,13 @@ def main(rows: int = 5000) -> None:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                                      args=["--disable-gpu", "--no-first-run"])
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
-                state_bytes = []
-                page.on("response", lambda r: state_bytes.append(len(r.body())) if r.url.endswith("api/state") else None)
                 started = time.perf_counter()
-                page.goto(server.url)
+                with page.expect_response(lambda r: r.url.endswith("api/state")) as state:
+                    page.goto(server.url)
                 expect(page.locator(".row").first).to_be_visible(timeout=60_000)
                 opened = time.perf_counter() - started
-                print(f"page opened, first rows drawn: {opened:.2f} s (state {state_bytes[0] / 1e6:.2f} MB JSON); "
+                state_size = len(state.value.body())
+                print(f"page opened, first rows drawn: {opened:.2f} s (state {state_size / 1e6:.2f} MB JSON); "
                       f"{page.locator('.row').count()} rows in the DOM")
                 result = page.evaluate(SCROLL, SECONDS)
                 frames = result["frames"][1:]

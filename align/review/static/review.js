@@ -1,14 +1,20 @@
 // polyalign review page. The server holds the document and its history; this page draws rows, sends edits
 // (each with the revision it saw, so a stale tab gets 409 instead of overwriting) and draws what comes back.
-// Only the rows in view are in the DOM (fixed row height), so 5,000 rows scroll like 50.
+// Only the rows in view are in the DOM, so 5,000 rows scroll like 50. Each row's height is estimated from its
+// text (characters per line of a column), so positions are known without drawing; a cell whose text is longer
+// than the estimate scrolls.
 "use strict";
 
-const ROW_H = 92;          // px, as --row-h in review.css
+const LINE = 19;           // px: a line of sentence text (14px font, line-height 1.35)
+const CHAR = 7.4;          // px: an average character's width at that size
+const MIN_LINES = 3;       // the number cell's three lines
+const MAX_H = 320;         // px: longer rows scroll inside their cells
 const OVERSCAN = 6;        // rows drawn above and below the view
 const $ = (id) => document.getElementById(id);
 
 let doc = null;            // the server's state (see session.state())
 let view = [];             // row indices shown, in order (all rows, or the weak ones)
+let tops = new Float64Array(1);  // tops[at]: where view[at] starts; tops[view.length]: the height of all
 let weakOnly = false;
 let sel = { row: 0, version: null, sentence: null };
 let pending = Promise.resolve();  // edits run one after another, each on the state the previous one left
@@ -123,7 +129,39 @@ function setState(data, op) {
 function buildView() {
   view = [];
   doc.rows.forEach((row, k) => { if (!weakOnly || isWeak(row) || k === sel.row) view.push(k); });
-  $("spacer").style.height = `${view.length * ROW_H}px`;
+  layout();
+}
+
+function rowHeight(row, perLine) {
+  let lines = MIN_LINES;
+  row.slots.forEach((slot, v) => {
+    let n = 0;
+    for (const id of slot) {
+      n += (doc.sentences[doc.versions[v].name][id].length + 3) / perLine;
+      if (doc.gloss[id]) n += Math.ceil((doc.gloss[id].length + 5) / (perLine * 1.15));
+    }
+    lines = Math.max(lines, Math.ceil(n));
+  });
+  return Math.min(MAX_H, lines * LINE + 12);
+}
+
+function layout() {
+  const port = $("viewport");
+  const column = (port.clientWidth - 96) / Math.max(1, doc.versions.length) - 18;
+  const perLine = Math.max(8, Math.floor(column / CHAR));
+  tops = new Float64Array(view.length + 1);
+  view.forEach((k, at) => { tops[at + 1] = tops[at] + rowHeight(doc.rows[k], perLine); });
+  $("spacer").style.height = `${tops[view.length]}px`;
+}
+
+function rowAt(y) {
+  // the position in ``view`` of the row that covers y (binary search over tops)
+  let lo = 0, hi = Math.max(0, view.length - 1);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (tops[mid] <= y) lo = mid; else hi = mid - 1;
+  }
+  return lo;
 }
 
 function drawCounts() {
@@ -163,15 +201,15 @@ function rowHtml(k, at) {
       return `<span class="${cls}" data-id="${esc(id)}" data-version="${esc(name)}" title="${esc(id)}">${esc(text)}</span>${gloss}`;
     }).join("")}</div>`;
   }).join("");
-  return `<div class="${classes}" data-row="${k}" style="top:${at * ROW_H}px">` +
+  return `<div class="${classes}" data-row="${k}" style="top:${tops[at]}px;height:${tops[at + 1] - tops[at]}px">` +
     `<div class="num"><span class="state">${icon}</span> ${k + 1}<span class="cert">${(row.cert * 100).toFixed(0)}%${who}</span>` +
     `<small>${esc(row.status)}</small></div>${cells}</div>`;
 }
 
 function draw() {
   const port = $("viewport");
-  const first = Math.max(0, Math.floor(port.scrollTop / ROW_H) - OVERSCAN);
-  const last = Math.min(view.length, Math.ceil((port.scrollTop + port.clientHeight) / ROW_H) + OVERSCAN);
+  const first = Math.max(0, rowAt(port.scrollTop) - OVERSCAN);
+  const last = Math.min(view.length, rowAt(port.scrollTop + port.clientHeight) + 1 + OVERSCAN);
   let html = "";
   for (let at = first; at < last; at++) html += rowHtml(view[at], at);
   $("spacer").innerHTML = html;
@@ -198,20 +236,20 @@ function drawMinimap() {
   canvas.height = Math.max(1, Math.floor(box.height));
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const n = view.length || 1;
-  const h = Math.max(1, canvas.height / n);
+  const scale = canvas.height / Math.max(1, tops[view.length]);  // the minimap is the document, shrunk
   view.forEach((k, at) => {
     const row = doc.rows[k];
     ctx.fillStyle = minimapColour(row);
     // confirmed and rejected rows fill the strip; automatic ones its right part, so review state shows apart from colour
     const x = row.status === "auto" ? canvas.width * 0.35 : 0;
-    ctx.fillRect(x, Math.floor((at / n) * canvas.height), canvas.width - x, Math.ceil(h));
+    const y = Math.floor(tops[at] * scale);
+    ctx.fillRect(x, y, canvas.width - x, Math.max(1, Math.ceil(tops[at + 1] * scale) - y));
   });
 }
 
 function drawMinimapView() {
   const port = $("viewport");
-  const total = Math.max(view.length * ROW_H, 1);
+  const total = Math.max(tops[view.length], 1);
   const height = $("minimap").clientHeight;
   const box = $("minimap-view");
   box.style.top = `${(port.scrollTop / total) * height}px`;
@@ -235,9 +273,9 @@ function scrollIntoView(k) {
   const at = view.indexOf(k);
   if (at < 0) return;
   const port = $("viewport");
-  const top = at * ROW_H;
+  const top = tops[at], bottom = tops[at + 1];
   if (top < port.scrollTop) port.scrollTop = top;
-  else if (top + ROW_H > port.scrollTop + port.clientHeight) port.scrollTop = top + ROW_H - port.clientHeight;
+  else if (bottom > port.scrollTop + port.clientHeight) port.scrollTop = Math.min(top, bottom - port.clientHeight);
 }
 
 function step(delta) {
@@ -375,10 +413,9 @@ function onClick(e) {
 
 function onMinimap(e) {
   const box = $("minimap").getBoundingClientRect();
-  const at = Math.floor(((e.clientY - box.top) / box.height) * view.length);
-  const k = view[Math.max(0, Math.min(view.length - 1, at))];
+  const k = view[rowAt(((e.clientY - box.top) / box.height) * tops[view.length])];
   if (k === undefined) return;
-  $("viewport").scrollTop = Math.max(0, view.indexOf(k) * ROW_H - $("viewport").clientHeight / 2);
+  $("viewport").scrollTop = Math.max(0, tops[view.indexOf(k)] - $("viewport").clientHeight / 2);
   select(k);
 }
 
@@ -389,7 +426,7 @@ function init() {
   document.addEventListener("click", onClick);
   $("viewport").addEventListener("scroll", drawSoon, { passive: true });
   $("minimap").addEventListener("click", onMinimap);
-  window.addEventListener("resize", () => { if (doc) { drawMinimap(); draw(); } });
+  window.addEventListener("resize", () => { if (doc) { layout(); drawMinimap(); draw(); } });
   load();
 }
 
