@@ -212,3 +212,14 @@ def test_a_save_waits_for_another_review_process_holding_the_lock(tmp_path: Path
         fcntl.flock(lock, fcntl.LOCK_UN)
     saving.join(30)
     assert not saving.is_alive() and ReviewSession.open(tei).joint.rows[0].status is Status.CONFIRMED
+
+
+def test_a_refused_edit_changes_nothing_and_keeps_redo(tei: Path) -> None:
+    session = ReviewSession.open(tei)
+    session.apply("confirm", {"row": 0}, session.digest)
+    session.apply("undo", {}, session.digest)
+    saved, rows = tei.read_bytes(), list(session.joint.rows)
+    for op, args in (("merge", {"row": "x"}), ("merge", {"rows": 1}), ("split", {"row": 0}), ("teleport", {})):
+        with pytest.raises(EditError):
+            session.apply(op, args, session.digest)
+    assert tei.read_bytes() == saved and session.joint.rows == rows and session.redo_stack

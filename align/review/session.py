@@ -127,11 +127,22 @@ class ReviewSession:
         if op not in EDITS:
             raise EditError(f"unknown edit {op!r}")
         before = self._snapshot()
-        EDITS[op](self, **args)
+        try:
+            EDITS[op](self, **args)
+        except EditError:
+            self._restore(before)
+            raise
+        except (TypeError, ValueError) as err:  # the page sent arguments the edit does not take
+            self._restore(before)
+            raise EditError(f"{op}: {err}") from None
+        self.changed = frozenset()  # the marks of a re-alignment go with the next edit (rows have moved)
+        self._done(before)
+
+    def _done(self, before: Snapshot) -> None:
+        """An edit made: save it, and make it the step that undo takes back (a new edit ends what redo had)."""
         self.undo_stack.append(before)
-        self.redo_stack.clear()
-        self.changed = frozenset()
         self._save_or_restore(before)
+        self.redo_stack.clear()
 
     def _step(self, source: list[Snapshot], target: list[Snapshot], empty: str) -> None:
         if not source:
@@ -211,10 +222,8 @@ class ReviewSession:
                 for row in found.rows]
         self.joint.rows = rows
         self.joint.model = found.model or self.joint.model
-        self.undo_stack.append(before)
-        self.redo_stack.clear()
         self.changed = frozenset(k for k, row in enumerate(rows) if row.slots not in old)
-        self._save_or_restore(before)
+        self._done(before)
         return len(self.changed)
 
     # -- saving -------------------------------------------------------------------------------------------------
