@@ -61,7 +61,13 @@ function isWeak(row) { return row.status !== "confirmed" && row.cert < doc.bands
 async function call(path, payload) {
   const options = payload === undefined ? {} :
     { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) };
-  const response = await fetch(path, options);
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    say("the review server does not answer (was polyalign review stopped?); every edit shown was saved");
+    return null;
+  }
   const data = await response.json().catch(() => ({ error: response.statusText }));
   if (response.status === 409) { showConflict(data.error); return null; }
   if (!response.ok) { say(data.error || `error ${response.status}`); return null; }
