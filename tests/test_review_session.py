@@ -12,6 +12,7 @@ from polyalign.align.joint.rows import Row
 from polyalign.align.review import operations as ops
 from polyalign.align.review.operations import EditError
 from polyalign.align.review.session import Conflict, ReviewError, ReviewSession
+from polyalign.tei.reader import read_corpus
 from polyalign.tei.validate import validate
 from tests.review_samples import joint_tei, pair_tei
 
@@ -223,3 +224,24 @@ def test_a_refused_edit_changes_nothing_and_keeps_redo(tei: Path) -> None:
         with pytest.raises(EditError):
             session.apply(op, args, session.digest)
     assert tei.read_bytes() == saved and session.joint.rows == rows and session.redo_stack
+
+
+def test_a_reviewed_file_aligns_again_with_the_review_kept(tmp_path: Path) -> None:
+    """What the review saves is what `polyalign align FILE.xml` builds on: split ids, reviewer, confirmed links."""
+    from click.testing import CliRunner
+
+    from polyalign.align.cli import main
+
+    tei = pair_tei(tmp_path / "pair.xml")
+    session = ReviewSession.open(tei, "Kari")
+    sentence = session.joint.documents[1].sentences[0]
+    session.apply("split_sentence", {"version": "en", "sentence": sentence.id,
+                                     "offset": sentence.text.index(" ", 10)}, session.digest)
+    session.apply("confirm", {"row": 0}, session.digest)
+    out = tmp_path / "again.xml"
+    result = CliRunner().invoke(main, ["align", str(tei), "--no-translate", "--no-cache", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert validate(out) == []
+    again = read_corpus(out).alignments[0]
+    assert again.beads[0].target == (sentence.id, f"{sentence.id}.2")
+    assert (again.beads[0].status, again.beads[0].resp, again.beads[0].change) == (Status.CONFIRMED, "rev.Kari", "rv2")
