@@ -243,13 +243,16 @@ function drawMinimap() {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const scale = canvas.height / Math.max(1, tops[view.length]);  // the minimap is the document, shrunk
+  const changed = new Set(doc.changed);
   view.forEach((k, at) => {
     const row = doc.rows[k];
+    const y = Math.floor(tops[at] * scale);
+    const h = Math.max(1, Math.ceil(tops[at + 1] * scale) - y);
     ctx.fillStyle = minimapColour(row);
     // confirmed and rejected rows fill the strip; automatic ones its right part, so review state shows apart from colour
     const x = row.status === "auto" ? canvas.width * 0.35 : 0;
-    const y = Math.floor(tops[at] * scale);
-    ctx.fillRect(x, y, canvas.width - x, Math.max(1, Math.ceil(tops[at + 1] * scale) - y));
+    ctx.fillRect(x, y, canvas.width - x, h);
+    if (changed.has(k)) { ctx.fillStyle = "#111"; ctx.fillRect(0, y, canvas.width * 0.3, h); }  // re-aligned
   });
 }
 
