@@ -117,6 +117,10 @@ def test_the_mouse_does_it_too(browser, review: ReviewServer) -> None:
     row(page, 4).locator(".num").click()
     page.get_by_role("button", name="✓↑ Up to here").click()
     expect(page.locator("#counts [data-count=confirmed]")).to_have_text("5 confirmed")
+    page.get_by_role("button", name="· Unconfirm").click()
+    expect(page.locator("#counts [data-count=confirmed]")).to_have_text("4 confirmed")
+    expect(row(page, 4)).to_contain_class("st-auto")
+    page.get_by_role("button", name="↶ Undo").click()
     page.get_by_role("button", name="↶ Undo").click()
     expect(page.locator("#counts [data-count=confirmed]")).to_have_text("0 confirmed")
     assert page.errors == []

@@ -27,6 +27,7 @@ const KEYS = [
   ["Enter", "confirm the row (and go to the next)", "confirm"],
   ["Shift+Enter", "confirm every row up to here", "confirm_up_to"],
   ["R", "reject the row", "reject"],
+  ["U", "back to automatic (unconfirm, unreject)", "unconfirm"],
   ["M", "merge with the next row", "merge"],
   ["Shift+M", "merge with the previous row", "merge_previous"],
   ["X", "split the row (first sentences stay, the rest go below)", "split"],
@@ -350,6 +351,7 @@ const ACTIONS = {
   confirm: () => edit("confirm", { row: sel.row }).then(() => step(1)),
   confirm_up_to: () => edit("confirm_up_to", { row: sel.row }),
   reject: () => edit("reject", { row: sel.row }),
+  unconfirm: () => edit("unconfirm", { row: sel.row }),
   merge: () => edit("merge", { row: sel.row }),
   merge_previous: () => { const k = sel.row; return edit("merge_previous", { row: k }).then(() => select(k - 1)); },
   split: () => edit("split", { row: sel.row }),
@@ -383,7 +385,7 @@ function actionForKey(e) {
   if (e.altKey && key === "ArrowUp") return "move_up";
   if (e.altKey && key === "ArrowDown") return "move_down";
   if (key === "Enter") return e.shiftKey ? "confirm_up_to" : "confirm";
-  return { r: "reject", R: "reject", m: "merge", M: "merge_previous", x: "split", X: "split", 0: "no_counterpart",
+  return { r: "reject", R: "reject", u: "unconfirm", U: "unconfirm", m: "merge", M: "merge_previous", x: "split", X: "split", 0: "no_counterpart",
            s: "split_sentence", S: "split_sentence", j: "join_sentences", J: "join_sentences", n: "next_unconfirmed",
            N: "next_unconfirmed", w: "weakest", W: "weakest", f: "filter", F: "filter", a: "realign", A: "realign",
            e: "export", E: "export", "?": "help" }[key] || null;
