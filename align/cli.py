@@ -410,6 +410,44 @@ def eval_command(gold: Path, test: Path, as_json: bool) -> None:
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
 
 
+@main.command("review")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--reviewer", default=None, metavar="NAME",
+              help="Who reviews: recorded on every link you touch and in the header. Default: your user name.")
+@click.option("--port", type=int, default=0, show_default="any free port", help="The local port to listen on.")
+@click.option("--no-browser", is_flag=True, help="Print the page's address but do not open a browser.")
+def review_command(file: Path, reviewer: str | None, port: int, no_browser: bool) -> None:
+    """Open a local page to check, fix and confirm the alignment in FILE, a TEI that polyalign wrote.
+
+    Every edit is saved into FILE at once (the file as it was is kept as FILE.~N~); Ctrl-C stops the
+    server and loses nothing. The server listens on 127.0.0.1 only, behind a random token in the address.
+
+    \b
+    Example:
+      polyalign align samples/vraem.nb.txt samples/vraem.en.txt -o out/vraem.xml
+      polyalign review out/vraem.xml --reviewer 'Kari Nordmann'
+    """
+    import webbrowser
+
+    from polyalign.align.review.server import ReviewServer
+    from polyalign.align.review.session import ReviewError, ReviewSession
+
+    try:
+        session = ReviewSession.open(file, reviewer)
+    except ReviewError as err:
+        raise UserError(str(err)) from None
+    try:
+        server = ReviewServer(session, port, encoder_factory=lambda: _encoder(None))
+    except OSError as err:
+        raise UserError(f"cannot listen on 127.0.0.1:{port}: {err.strerror}") from None
+    click.echo(server.url)
+    say(f"reviewing {file} as {session.reviewer}; every edit is saved into it. Ctrl-C stops.")
+    if not no_browser:
+        webbrowser.open(server.url)
+    server.run()
+    say("stopped; every edit was saved" + (f" (the file as it was: {session.backup})" if session.backup else ""))
+
+
 @main.command("translate")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--to", "target", required=True, metavar="CODE", help="The language to translate into (en, es, nb).")
