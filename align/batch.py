@@ -115,7 +115,7 @@ class Outcome:
 _ENCODERS: dict[tuple[str | None, bool | str], Any] = {}  # this process's models, by (Settings.model, cache)
 _TRANSLATORS: dict[tuple[str, str, str | None], Any] = {}  # (from, to, engine) → Translator, or why there is none
 _LOADING = threading.Lock()
-_ALIGNING = threading.Lock()  # a Dask worker may run tasks in threads; torch already uses every core for one
+_ALIGNING = threading.Lock()  # a Dask worker may run tasks in threads; the encoder already uses every core for one
 _LOADS = 0  # models this process has loaded (a test checks that it is one per worker)
 
 
@@ -694,9 +694,9 @@ def _start_worker(model: str | None, threads: int, cache: bool | str = True) -> 
     """Pool initializer: Ctrl-C is the parent's to handle (it stops the pool); the cores are shared among
     the workers; the model is loaded before the first document arrives."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import torch
+    from polyalign.align import embed
 
-    torch.set_num_threads(threads)
+    embed.THREADS = threads  # ONNX Runtime's threads, or torch's for a model on sentence-transformers
     try:
         worker_encoder(model, cache)
     except ModelError:
