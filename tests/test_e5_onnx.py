@@ -1,4 +1,4 @@
-"""The default model's fast path (align/e5_onnx.py): the int8 ONNX graph must give the float32 model's vectors on
+"""The default model's fast path (align/e5_onnx.py): the 4-bit ONNX graph must give the float32 model's vectors on
 real text, from one pass, without torch, as a model identity of its own in the embedding cache, and a graph that
 fails its check must never be used.
 
@@ -40,8 +40,8 @@ def sample_sentences() -> list[str]:
     return texts
 
 
-def test_the_default_model_runs_on_its_int8_graph(encoder, float32):
-    assert encoder.backend == e5_onnx.BACKEND == "onnx-int8"
+def test_the_default_model_runs_on_its_4_bit_graph(encoder, float32):
+    assert encoder.backend == e5_onnx.BACKEND == "onnx-q4"
     assert float32.backend == "sentence-transformers"
     folder = e5.default_model_dir()
     assert (folder / e5_onnx.ONNX_FILE).is_file()  # sentence-transformers' place for ONNX graphs: onnx/
@@ -80,7 +80,7 @@ def test_the_sentence_vector_is_the_mean_of_the_pass_that_gives_the_tokens(encod
 
 
 def test_a_sentence_vector_does_not_depend_on_what_it_is_encoded_with(encoder):
-    """Each sentence runs alone: with per-tensor int8 activations a batch would mix its neighbours in."""
+    """A sentence's vector is the same whatever else is encoded (the embedding cache relies on it)."""
     text = "Dieciséis personas fueron asesinadas en dos bares."
     alone = encoder.encode([text])
     crowd = encoder.encode(["Ja.", text, "Myndighetene mistenker at restene av Sendero Luminoso sto bak angrepet, "
@@ -90,9 +90,9 @@ def test_a_sentence_vector_does_not_depend_on_what_it_is_encoded_with(encoder):
 
 def test_the_fast_path_is_a_model_identity_of_its_own(encoder, float32, tmp_path):
     folder = e5.default_model_dir()
-    fast = model_identity(folder, 512, backend="onnx-int8")
+    fast = model_identity(folder, 512, backend="onnx-q4")
     slow = model_identity(folder, 512)
-    assert json.loads(fast)["backend"] == "onnx-int8" and "backend" not in json.loads(slow)
+    assert json.loads(fast)["backend"] == "onnx-q4" and "backend" not in json.loads(slow)
     assert not any(f[0].startswith("onnx/") for f in json.loads(slow)["files"])  # building the graph keeps float32's
 
     with_cache = []
@@ -106,7 +106,7 @@ def test_the_fast_path_is_a_model_identity_of_its_own(encoder, float32, tmp_path
         float32.encode(["Sixteen people were killed in two bars."])
         calls = encoder.calls
         encoder.encode(["Sixteen people were killed in two bars."])
-        assert encoder.calls == calls + 1  # the float32 entry is not an answer for the int8 graph
+        assert encoder.calls == calls + 1  # the float32 entry is not an answer for the 4-bit graph
     finally:
         float32.cache = encoder.cache = None  # the session's encoder has no cache
 
@@ -161,8 +161,8 @@ def test_a_graph_that_fails_its_check_is_refused_for_good(fake_model, monkeypatc
 
     def drifting(model_folder, out):
         built.append(out)
-        (out / "model_quantized.onnx").write_bytes(b"half")  # written, then refused
-        raise e5_onnx.FastEncoderUnavailable("the int8 graph drifted from the float32 model (cosine 0.95)")
+        (out / Path(e5_onnx.ONNX_FILE).name).write_bytes(b"half")  # written, then refused
+        raise e5_onnx.FastEncoderUnavailable("the 4-bit graph drifted from the float32 model (cosine 0.95)")
 
     monkeypatch.setattr(e5_onnx, "build_onnx", drifting)
     said: list[str] = []
@@ -183,13 +183,13 @@ def test_a_build_that_crashes_is_retried_next_run(fake_model, monkeypatch):
         e5_onnx.ensure_fast_model()
     assert list(fake_model.iterdir()) == []
 
-    monkeypatch.setattr(e5_onnx, "build_onnx", lambda model_folder, out: (out / "model_quantized.onnx").touch())
+    monkeypatch.setattr(e5_onnx, "build_onnx", lambda model_folder, out: (out / Path(e5_onnx.ONNX_FILE).name).touch())
     assert e5_onnx.ensure_fast_model() == fake_model
     assert (fake_model / e5_onnx.ONNX_FILE).is_file()
 
 
 def test_without_its_graph_the_default_model_runs_in_float32_and_says_so(fake_model, monkeypatch):
-    (fake_model / e5_onnx.FAILED_FILE).write_text("the int8 graph drifted from the float32 model\n")
+    (fake_model / e5_onnx.FAILED_FILE).write_text("the 4-bit graph drifted from the float32 model\n")
     loaded = []
 
     class Float32:
@@ -202,7 +202,7 @@ def test_without_its_graph_the_default_model_runs_in_float32_and_says_so(fake_mo
     said: list[str] = []
     model, path = embed.load_model(progress=said.append)
     assert isinstance(model, Float32) and loaded == [str(fake_model)] == [path]
-    assert said == ["warning: not using the fast encoder: the int8 graph drifted from the float32 model; "
+    assert said == ["warning: not using the fast encoder: the 4-bit graph drifted from the float32 model; "
                     "encoding in float32 (slower)"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -132,7 +132,7 @@ class CachedEncoder:
         from polyalign.align.e5 import DEFAULT_MODEL
 
         prompt = [] if self.prompt is None else [f"prompt={self.prompt}"]
-        backend = [] if self.float32 else ["backend=onnx-int8"]  # float32 keys are those of before the fast path
+        backend = [] if self.float32 else ["backend=onnx-q4"]  # float32 keys are those of before the fast path
         key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *prompt, *backend, *texts])
                             ).encode()).hexdigest()
         path = CACHE / f"{key}.npz"
