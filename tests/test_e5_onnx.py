@@ -111,6 +111,18 @@ def test_the_fast_path_is_a_model_identity_of_its_own(encoder, float32, tmp_path
         float32.cache = encoder.cache = None  # the session's encoder has no cache
 
 
+def test_a_batch_redoes_its_documents_when_the_encoder_changes(monkeypatch):
+    """The float32 path and the graph give other vectors, so other outputs: a batch must not skip the documents
+    the other one aligned."""
+    from polyalign.align.batch import Settings
+
+    monkeypatch.delenv(embed.BACKEND_ENVIRONMENT, raising=False)
+    fast = Settings().key()
+    monkeypatch.setenv(embed.BACKEND_ENVIRONMENT, "torch")
+    assert Settings().key() != fast
+    assert Settings(model="some/model").key()["model"] == "some/model"
+
+
 IMPORTS = r"""
 import sys
 from polyalign.align.cli import main

@@ -119,9 +119,9 @@ class CachedEncoder:
     def float32(self) -> bool:
         """Whether the model runs on sentence-transformers in float32 (any model but the default one, or the
         default one on its old path)."""
-        from polyalign.align.embed import BACKEND_ENVIRONMENT
+        from polyalign.align.embed import chosen_backend
 
-        return self.model is not None or (self.backend or os.environ.get(BACKEND_ENVIRONMENT) or "onnx") == "torch"
+        return self.model is not None or chosen_backend(self.backend) == "torch"
 
     def remember(self, texts: list[str], vectors: np.ndarray, tokens: list[np.ndarray] | None) -> None:
         """Keep each sentence's vectors, so that a document made of known sentences needs no encoding."""

@@ -9,7 +9,8 @@ Prints, for each path:
   the model folder and its graph already built, files in the OS cache);
 - sentences per second: the same ``--sentences`` development-set lines (every k-th line of every set, so all
   languages and lengths are in), encoded with their token vectors as the aligner asks for them, no embedding
-  cache, each path in a process of its own after one warm-up call; and that process's peak memory;
+  cache, each path in a process of its own after one warm-up call (``--threads``: the cores it may use); and that
+  process's peak memory;
 - strict F1 and ECE per development set, each document aligned as ``polyalign align --presplit --no-translate``
   does (``common.measure``, vectors cached between runs in the benchmark cache, keyed by path).
 """
@@ -50,8 +51,9 @@ main()
 # Run in a child process: load the model, warm it up, encode the texts (a JSON list on stdin), print the figures.
 THROUGHPUT = r"""
 import json, resource, sys, time
+from polyalign.align import embed
 from polyalign.align.embed import Encoder
-texts = json.load(sys.stdin)
+texts, embed.THREADS = json.load(sys.stdin)
 start = time.perf_counter()
 encoder = Encoder(cache=False)
 loaded = time.perf_counter() - start
@@ -85,8 +87,8 @@ def startup_seconds(path: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def throughput(path: str, texts: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-c", THROUGHPUT], input=json.dumps(texts), cwd=REPO,
+def throughput(path: str, texts: list[str], threads: int | None) -> dict:
+    done = subprocess.run([sys.executable, "-c", THROUGHPUT], input=json.dumps([texts, threads]), cwd=REPO,
                           env=environment(path), capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"encoding failed ({path}):\n{done.stderr[-2000:]}")
@@ -109,21 +111,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=1000, help="lines to encode for the speed (default 1000)")
     parser.add_argument("--runs", type=int, default=3, help="startup runs per path; the median is shown")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="cores each encoder may use for the speed (default: all; 1 shows the speed per core, "
+                             "which other processes on the machine disturb less)")
     parser.add_argument("--no-f1", action="store_true", help="leave out F1 per development set")
     args = parser.parse_args()
 
     texts = sample_lines(args.sentences)
     rows = {}
     for label, path in PATHS.items():
-        speed = throughput(path, texts)
+        speed = throughput(path, texts, args.threads)
         expected = "sentence-transformers" if path == "torch" else "onnx-q4"
         if speed["backend"] != expected:
             raise SystemExit(f"{label}: the Encoder ran on {speed['backend']}, not {expected}")
         rows[label] = {"startup s": startup_seconds(path, args.runs), "load s": speed["load_s"],
                        "sentences/s": len(texts) / speed["seconds"], "peak MB": speed["peak_mb"]}
     tokens = f"{speed['tokens'] / len(texts):.1f} word pieces a sentence"
-    print(f"{len(texts)} development-set lines ({tokens}), token vectors kept, no cache; "
-          f"{len(os.sched_getaffinity(0))} cores")
+    cores = len(os.sched_getaffinity(0))
+    print(f"{len(texts)} development-set lines ({tokens}), token vectors kept, no cache; {cores} cores, "
+          f"the encoders using {args.threads or cores}; load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'path':14} | {'startup s':>9} {'load s':>7} {'sentences/s':>11} {'peak MB':>8}")
     for label, row in rows.items():
         print(f"{label:14} | {row['startup s']:9.2f} {row['load s']:7.2f} {row['sentences/s']:11.1f} "
