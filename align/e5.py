@@ -66,22 +66,24 @@ def default_model_dir() -> Path:
 
 
 def ensure_default_model(progress: Callable[[str], None] | None = None) -> Path:
-    """Return the default model's folder, building it first if it is missing.
-
-    The build goes into a uniquely named temporary sibling that is renamed into place only when
-    complete, so an interrupted build never leaves a half folder, and two processes building at
-    once both succeed: the first rename wins and the loser discards its copy.
-    """
+    """Return the default model's folder, building it first if it is missing."""
     target = default_model_dir()
-    if target.is_dir():
-        return target
-    if progress is not None:
-        progress(BUILD_MESSAGE)
+    if not target.is_dir():
+        if progress is not None:
+            progress(BUILD_MESSAGE)
+        build_atomically(target, lambda tmp: build_model_folder(_weights_path(), tmp))
+    return target
+
+
+def build_atomically(target: Path, build: Callable[[Path], None]) -> None:
+    """Run ``build`` into a uniquely named temporary sibling of ``target`` and rename it into place only when
+    complete, so an interrupted build never leaves a half folder, and two processes building at once both
+    succeed: the first rename wins and the loser discards its copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
-        build_model_folder(_weights_path(), tmp)
+        build(tmp)
         try:
             os.rename(tmp, target)
         except OSError:
@@ -89,7 +91,6 @@ def ensure_default_model(progress: Callable[[str], None] | None = None) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # a no-op after a successful rename
-    return target
 
 
 def _weights_path() -> Path:

@@ -9,6 +9,12 @@ on transread-en-fr); measured with polyalign's own aligner against no prompt at 
 development sets (textberg-dev 0.896 / 0.895, transread-en-fr 0.943 / 0.942, mac-dev-zh-en 0.833 / 0.837;
 leave-one-set-out, the choice made on two sets loses on the third every time), while ``query: `` is ahead on
 the stress sets made from them (omissions 0.826 / 0.820, joins 0.838 / 0.830). So ``query: `` stays.
+
+Two ways to run a model, one interface (``encode(texts, prompt, tokens=…)``): the default model goes through its
+4-bit ONNX graph (``align.e5_onnx``: no torch, a fraction of a second to start, several times faster); any other
+model, and the default one when ``POLYALIGN_ENCODER=torch`` or its graph failed its build check, through
+sentence-transformers in float32 (``SentenceTransformerModel``). The two give different vectors (cosine ≥ 0.99),
+so they are different model identities in the embedding cache.
 """
 from __future__ import annotations
 
@@ -26,12 +32,14 @@ from polyalign.align.embedding_cache import CacheError, EmbeddingCache, model_id
 # Models whose prefix is part of their training but which may not declare it in their config.
 KNOWN_PREFIXES = {"e5": "query: "}
 TOKEN_CHUNK = 512  # sentences per encoder call when token vectors are kept
+BACKEND_ENVIRONMENT = "POLYALIGN_ENCODER"  # "torch": the default model in float32, as before the fast path
+THREADS: int | None = None  # cores one model may use (batch workers share them); None: all of them
 Done = Callable[[int], None]
 """Told how many more of the texts asked for are encoded (or found in the cache), as the work goes: the hook
 for a progress display, which the Encoder leaves to its caller. The counts add up to the number of texts."""
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """Loading progress bars and info logs of the libraries would drown polyalign's own progress lines."""
     import logging
 
@@ -42,9 +50,92 @@ def _quiet_libraries() -> None:
     logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
 
 
+class SentenceTransformerModel:
+    """Any sentence-transformers model (float32, PyTorch), with the interface the Encoder asks of a model (the
+    other is ``align.e5_onnx.OnnxE5``)."""
+
+    backend = None  # the model identity of the embedding cache as it has always been
+
+    def __init__(self, path: str, device: str | None = None, batch_size: int = 32) -> None:
+        quiet_libraries()
+        from sentence_transformers import SentenceTransformer
+
+        if THREADS is not None:
+            import torch
+
+            torch.set_num_threads(THREADS)
+        self.st = SentenceTransformer(str(path), device=device or "cpu")
+        self.batch_size = batch_size
+        self.prompts = getattr(self.st, "prompts", None) or {}
+        self.default_prompt_name = getattr(self.st, "default_prompt_name", None)
+        self.max_seq_length = self.st.max_seq_length
+        named = getattr(self.st, "get_embedding_dimension", None) or self.st.get_sentence_embedding_dimension
+        self.dimension = int(named())
+        tokenizer = self.st.tokenizer
+        names = ("bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id")
+        # the tokens a tokenizer wraps every text in (<s>, </s>, [CLS], [SEP], padding), not its words
+        self.frame_ids = [i for i in (getattr(tokenizer, name, None) for name in names) if i is not None]
+
+    def token_count(self, text: str) -> int:
+        """Word pieces of ``text`` without the special tokens."""
+        return len(self.st.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(self, texts: Sequence[str], prompt: str, *,
+               tokens: bool) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """Unit sentence vectors and, if asked and the model has them, token vectors (see ``content_tokens``)."""
+        common = dict(prompt=prompt, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        if not tokens:
+            return self.st.encode(list(texts), convert_to_numpy=True, **common).astype(np.float32, copy=False), None
+        outputs = self.st.encode(list(texts), output_value=None, convert_to_numpy=False, **common)
+        vectors = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs]).astype(np.float32)
+        if not all("token_embeddings" in o and "input_ids" in o for o in outputs):
+            return vectors, None  # static word-embedding models have none
+        prompt_tokens = self.token_count(prompt.rstrip()) if prompt.strip() else 0
+        return vectors, [content_tokens(o["token_embeddings"].float().cpu().numpy(), o["input_ids"].cpu().numpy(),
+                                        o["attention_mask"].cpu().numpy(), self.frame_ids, prompt_tokens)
+                         for o in outputs]
+
+
+def chosen_backend(backend: str | None = None) -> str:
+    """How the default model is to run: ``backend`` if given, else ``$POLYALIGN_ENCODER``, else "onnx"."""
+    backend = backend or os.environ.get(BACKEND_ENVIRONMENT) or "onnx"
+    if backend not in ("onnx", "torch"):
+        raise ValueError(f"unknown encoder backend {backend!r}: onnx or torch")
+    return backend
+
+
+def load_model(model: str | None = None, *, backend: str | None = None, device: str | None = None,
+               batch_size: int = 32, progress: Callable[[str], None] | None = None):
+    """The model the Encoder runs, and the folder (or hub name) it came from.
+
+    The default model (``model`` None) runs on its 4-bit ONNX graph unless ``backend`` (else
+    ``$POLYALIGN_ENCODER``) is "torch", or the graph is unavailable, which ``progress`` (else a warning) is told.
+    """
+    from polyalign.align.e5 import ensure_default_model
+
+    if model is None and chosen_backend(backend) == "onnx":
+        from polyalign.align.e5_onnx import FastEncoderUnavailable, OnnxE5, ensure_fast_model
+
+        try:
+            folder = ensure_fast_model(progress)
+            return OnnxE5(folder, THREADS), str(folder)
+        except FastEncoderUnavailable as err:
+            message = f"not using the fast encoder: {err}; encoding in float32 (slower)"
+            if progress is not None:
+                progress(f"warning: {message}")
+            else:
+                warnings.warn(message, RuntimeWarning, stacklevel=3)
+    if model is None or Path(model).is_dir():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
+    path = str(ensure_default_model(progress)) if model is None else model
+    return SentenceTransformerModel(path, device, batch_size), path
+
+
 class Encoder:
     """Encodes sentences with one model, loaded once, and counts the texts it encodes.
 
+    ``backend``: for the default model, "onnx" (its 4-bit graph, the default) or "torch" (float32; also chosen by
+    ``$POLYALIGN_ENCODER=torch``); any other model always runs on sentence-transformers (see ``load_model``).
     ``cache``: where sentence vectors are kept between calls and runs (``align.embedding_cache``). True (the
     default) uses the default folder, a path another folder, False none; ``use_cache`` changes it later.
     Processes that use one folder share the cache. With a cache, each call looks up all its texts, encodes only
@@ -55,25 +146,19 @@ class Encoder:
 
     def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str | None = None,
                  progress: Callable[[str], None] | None = None,
-                 cache: bool | str | os.PathLike = True) -> None:
-        from polyalign.align.e5 import DEFAULT_MODEL, ensure_default_model
+                 cache: bool | str | os.PathLike = True, backend: str | None = None) -> None:
+        from polyalign.align.e5 import DEFAULT_MODEL
 
-        if model is None or Path(model).is_dir():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the hub
         self.name = model or DEFAULT_MODEL
-        path = ensure_default_model(progress) if model is None else model
-        _quiet_libraries()
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(path), device=device or "cpu")
+        self.model, self._loaded_from = load_model(model, backend=backend, device=device, batch_size=batch_size,
+                                                   progress=progress)
+        self.backend = self.model.backend or "sentence-transformers"
         self.prompt = self._prompt(self.model, self.name)
-        self.batch_size = batch_size
         self.calls = 0  # texts sent to the encoder, the cost the aligner tries to keep low
         self.hits = 0  # texts answered by the cache
         self.progress = progress
         self.cache_warning: str | None = None
         self.cache: EmbeddingCache | None = None
-        self._loaded_from = str(path)
         if cache is not False:
             self.use_cache(None if cache is True else cache)
 
@@ -86,7 +171,8 @@ class Encoder:
             self._cache_failed(f"cannot tell which revision of {self.name} this is")
             return
         try:
-            self.cache = open_cache(folder, model_identity(model_folder, self.model.max_seq_length))
+            identity = model_identity(model_folder, self.model.max_seq_length, backend=self.model.backend)
+            self.cache = open_cache(folder, identity)
         except (CacheError, OSError) as err:
             self._cache_failed(str(err))
 
@@ -103,10 +189,10 @@ class Encoder:
 
     @staticmethod
     def _prompt(model, name: str) -> str:
-        prompts = getattr(model, "prompts", None) or {}
+        prompts = model.prompts
         if "query" in prompts:
             return prompts["query"]
-        default = getattr(model, "default_prompt_name", None)
+        default = model.default_prompt_name
         if default and default in prompts:
             return prompts[default]
         lowered = Path(name).name.lower()
@@ -176,46 +262,33 @@ class Encoder:
     def _vectors(self, texts: list[str]) -> np.ndarray:
         """The model's sentence vectors of NFC texts, counted in ``calls``."""
         self.calls += len(texts)
-        vectors = self.model.encode(texts, prompt=self.prompt, batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return vectors.astype(np.float32, copy=False)
+        return self.model.encode(texts, self.prompt, tokens=False)[0]
 
     def _vectors_and_tokens(self, texts: list[str],
                             done: Done | None = None) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """The model's sentence and token vectors of NFC texts, counted in ``calls``; ``done`` per chunk."""
         self.calls += len(texts)
         vectors, tokens = [], []
-        frame, prompt_tokens = self._frame_ids, self._prompt_tokens
         for start in range(0, len(texts), TOKEN_CHUNK):  # float32 token tensors of a whole book would not fit
-            outputs = self.model.encode(texts[start:start + TOKEN_CHUNK], prompt=self.prompt,
-                                        batch_size=self.batch_size, output_value=None, normalize_embeddings=True,
-                                        convert_to_numpy=False, show_progress_bar=False)
-            vectors += [o["sentence_embedding"].float().cpu().numpy() for o in outputs]
-            if tokens is not None and all("token_embeddings" in o and "input_ids" in o for o in outputs):
-                tokens += [_content_tokens(o, frame, prompt_tokens) for o in outputs]
-            else:
-                tokens = None
+            chunk_vectors, chunk_tokens = self.model.encode(texts[start:start + TOKEN_CHUNK], self.prompt, tokens=True)
+            vectors.append(chunk_vectors)
+            tokens = None if tokens is None or chunk_tokens is None else tokens + chunk_tokens
             if done is not None:
-                done(len(outputs))
-        return np.stack(vectors).astype(np.float32), tokens
-
-    @property
-    def _frame_ids(self) -> list[int]:
-        """The tokens a tokenizer wraps every text in (<s>, </s>, [CLS], [SEP], padding), not its words."""
-        tokenizer = self.model.tokenizer
-        names = ("bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id")
-        return [i for i in (getattr(tokenizer, name, None) for name in names) if i is not None]
-
-    @property
-    def _prompt_tokens(self) -> int:
-        if not self.prompt.strip():
-            return 0
-        return len(self.model.tokenizer(self.prompt.rstrip(), add_special_tokens=False)["input_ids"])
+                done(len(chunk_vectors))
+        return np.concatenate(vectors).astype(np.float32, copy=False), tokens
 
     @property
     def dimension(self) -> int:
-        named = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        return int(named())
+        return self.model.dimension
+
+
+def content_tokens(hidden: np.ndarray, ids: np.ndarray, mask: np.ndarray, frame_ids: Sequence[int],
+                   prompt_tokens: int) -> np.ndarray:
+    """One sentence's token vectors (float16) without the tokens that frame every text or spell the prompt:
+    ``hidden`` (tokens, dim), ``ids`` and ``mask`` (tokens,) of the sentence as the model saw it."""
+    keep = mask.astype(bool) & ~np.isin(ids, frame_ids)
+    keep[np.flatnonzero(keep)[:prompt_tokens]] = False
+    return hidden[keep].astype(np.float16)
 
 
 def _model_folder(model: str | os.PathLike) -> Path | None:
@@ -231,11 +304,3 @@ def _model_folder(model: str | os.PathLike) -> Path | None:
         except (OSError, ValueError):  # not in the local hub cache under this name, or not a hub name at all
             continue
     return None
-
-
-def _content_tokens(output: dict, frame_ids: list[int], prompt_tokens: int) -> np.ndarray:
-    """One sentence's token vectors without the tokens that frame every text or spell the prompt."""
-    ids = output["input_ids"].cpu().numpy()
-    keep = output["attention_mask"].cpu().numpy().astype(bool) & ~np.isin(ids, frame_ids)
-    keep[np.flatnonzero(keep)[:prompt_tokens]] = False
-    return output["token_embeddings"].float().cpu().numpy()[keep].astype(np.float16)

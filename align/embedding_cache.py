@@ -111,13 +111,17 @@ def default_folder() -> Path:
     return Path(given) if given else _cache_root() / "polyalign" / "embeddings"
 
 
-def model_identity(folder: str | os.PathLike, max_seq_length: int | None = None) -> str:
+def model_identity(folder: str | os.PathLike, max_seq_length: int | None = None, backend: str | None = None) -> str:
     """A string that changes whenever the model in ``folder`` would give other vectors.
 
     Cheap on purpose (a ``stat`` per file, no hashing of 470 MB of weights): the resolved folder and each
     file's relative path, size and modification time; files in hidden folders (.git, .cache) are left out.
     A copied or rebuilt model therefore misses once, which costs time and never returns a wrong vector.
     ``max_seq_length`` is there because callers may change the truncation length after loading.
+    ``backend``: how the model is run when not by sentence-transformers in float32 (``"onnx-q4"``, the default
+    model's fast path, ``align.e5_onnx``): its vectors differ, so it is part of the identity, and its graph's
+    files count; without it the ``onnx/`` subfolder is left out, since sentence-transformers never reads it (and
+    building the graph must not make the float32 entries miss).
     """
     folder = Path(folder).resolve()
     files = []
@@ -125,10 +129,14 @@ def model_identity(folder: str | os.PathLike, max_seq_length: int | None = None)
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
+        if backend is None and relative.parts[0] in ("onnx", "onnx.failed"):
+            continue
         stat = path.stat()  # follows links: a hub snapshot's files link to its blobs
         files.append([relative.as_posix(), stat.st_size, stat.st_mtime_ns])
-    return json.dumps({"format": FORMAT, "folder": str(folder), "max_seq_length": max_seq_length,
-                       "files": files}, ensure_ascii=False)
+    identity = {"format": FORMAT, "folder": str(folder), "max_seq_length": max_seq_length, "files": files}
+    if backend is not None:
+        identity["backend"] = backend
+    return json.dumps(identity, ensure_ascii=False)
 
 
 def cache_path(folder: str | os.PathLike, identity: str) -> Path:

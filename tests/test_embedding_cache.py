@@ -123,7 +123,7 @@ def test_a_model_without_token_vectors_is_cached_as_one(encoder, tmp_path, monke
     real = encoder.model.encode
 
     def sentence_only(*args, **kwargs):  # what a static word-embedding model returns
-        return [{"sentence_embedding": o["sentence_embedding"]} for o in real(*args, **kwargs)]
+        return real(*args, **kwargs)[0], None
 
     monkeypatch.setattr(encoder.model, "encode", sentence_only)
     enc = cached(encoder, tmp_path)

@@ -103,6 +103,7 @@ class CachedEncoder:
 
     model: str | None = None
     prompt: str | None = None  # None: the prompt the Encoder chooses (query: for e5); "" for none at all
+    backend: str | None = None  # the default model's: "onnx" (int8, the default) or "torch" (float32); see embed
     calls: int = 0
     seconds: float = 0.0
     _encoder: object = field(default=None, repr=False)
@@ -114,6 +115,14 @@ class CachedEncoder:
 
         return self.model or DEFAULT_MODEL
 
+    @property
+    def float32(self) -> bool:
+        """Whether the model runs on sentence-transformers in float32 (any model but the default one, or the
+        default one on its old path)."""
+        from polyalign.align.embed import chosen_backend
+
+        return self.model is not None or chosen_backend(self.backend) == "torch"
+
     def remember(self, texts: list[str], vectors: np.ndarray, tokens: list[np.ndarray] | None) -> None:
         """Keep each sentence's vectors, so that a document made of known sentences needs no encoding."""
         for k, t in enumerate(texts):
@@ -123,7 +132,9 @@ class CachedEncoder:
         from polyalign.align.e5 import DEFAULT_MODEL
 
         prompt = [] if self.prompt is None else [f"prompt={self.prompt}"]
-        key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *prompt, *texts])).encode()).hexdigest()
+        backend = [] if self.float32 else ["backend=onnx-q4"]  # float32 keys are those of before the fast path
+        key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *prompt, *backend, *texts])
+                            ).encode()).hexdigest()
         path = CACHE / f"{key}.npz"
         if path.exists():
             with np.load(path) as stored:  # each read of stored[...] would decompress the array again
@@ -136,7 +147,7 @@ class CachedEncoder:
             if self._encoder is None:
                 from polyalign.align.embed import Encoder
                 # no embedding cache: this class is the cache, and the product's would hide what encoding costs
-                self._encoder = Encoder(self.model, cache=False)
+                self._encoder = Encoder(self.model, cache=False, backend=self.backend)
                 if self.prompt is not None:
                     self._encoder.prompt = self.prompt
             start = time.perf_counter()
