@@ -245,6 +245,8 @@ class AlignedBead(NamedTuple):
     tgt: tuple[int, ...]
     score: float
     posterior: float = 0.0  # probability of the bead among all paths in the band
+    strength: float = 0.0  # the pair's strength (``pair_strength``); 0 where too few anchors tell it
+    relative_length: float = 1.0  # a null bead's sentence, in characters, over the median sentence of its side
 
 
 def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *,
@@ -266,25 +268,39 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     coverage = None
     if settings.coverage_weight and src.tokens is not None and tgt.tokens is not None:
         coverage = TokenCoverage.build(src.tokens, tgt.tokens, band, settings.max_bead - 1)
+    strength = pair_strength(anchors, src, tgt, unknown=0.0)
     scale = 1.0
     if settings.strength_reference:
-        scale = min(pair_strength(anchors, src, tgt) / settings.strength_reference, 1.0)
+        scale = min((strength or 1.0) / settings.strength_reference, 1.0)
     scorer = BeadScorer(src, tgt, settings, coverage, scale)
     table = score_table(band, bead_shapes(settings.max_bead), scorer, settings.skip)
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)  # not in the pair's units: see the module docstring
-    return [bead._replace(posterior=float(p)) for bead, p in zip(_beads_from_path(path, scorer, settings.skip), chance)]
+    median = (float(np.median(src.lengths)), float(np.median(tgt.lengths)))
+    return [bead._replace(posterior=float(p), strength=strength, relative_length=_relative_length(bead, src, tgt, median))
+            for bead, p in zip(_beads_from_path(path, scorer, settings.skip), chance)]
 
 
-def pair_strength(anchors: list[tuple[int, int]], src: Side, tgt: Side) -> float:
-    """The median cosine of the anchors' sentence pairs: how alike this pair's true 1-1 beads look.
+def _relative_length(bead: "AlignedBead", src: Side, tgt: Side, median: tuple[float, float]) -> float:
+    """For a null bead, its sentence's length over its side's median sentence (an untranslated caption or
+    heading is short; a sentence that really belongs to a neighbouring bead is not); 1 for a link."""
+    if bead.src and bead.tgt:
+        return 1.0
+    length, typical = (src.lengths[bead.src[0]], median[0]) if bead.src else (tgt.lengths[bead.tgt[0]], median[1])
+    return float(length / max(typical, 1.0))
+
+
+def pair_strength(anchors: list[tuple[int, int]], src: Side, tgt: Side, unknown: float = 1.0) -> float:
+    """The median cosine of the anchors' sentence pairs: how alike this pair's true 1-1 beads look;
+    ``unknown`` when fewer than five anchors leave it untold.
 
     A pair with weaker embeddings (a distant or less-resourced language, short subtitles) has lower cosines
     throughout, while the chance gain of token coverage stays the same: a bigger span finds better token
     matches by chance alone. Measured in this pair's own units, coverage keeps the balance that was tuned on
-    strong pairs, and a weak pair is not pushed into merging."""
+    strong pairs, and a weak pair is not pushed into merging. The confidence reads the beads' posteriors in
+    the same units (``align.confidence``)."""
     cosines = [float(src.vectors[i - 1] @ tgt.vectors[j - 1]) for i, j in anchors if i > 0 and j > 0]
-    return float(np.clip(np.median(cosines), 0.05, 1.0)) if len(cosines) >= 5 else 1.0
+    return float(np.clip(np.median(cosines), 0.05, 1.0)) if len(cosines) >= 5 else unknown
 
 
 Span = tuple[int, int]  # half-open range of sentence positions

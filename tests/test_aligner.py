@@ -135,3 +135,16 @@ def test_the_shape_prior_keeps_two_one_to_one_beads_apart_when_most_content_stay
 def test_the_shape_prior_still_merges_when_content_is_shared_evenly():
     beads = align(*crossed(1.0), AlignerSettings(shape_weight=0.06, strength_reference=0.0))
     assert ((10, 11), (10, 11)) in shapes(beads)
+
+
+def test_beads_carry_the_pairs_strength_and_a_null_beads_relative_length():
+    src, tgt = translated(40, seed=14, noise=0.3)
+    caption = unit(np.random.default_rng(15).normal(size=(1, 64)))
+    tgt = np.vstack([tgt[:20], caption, tgt[20:]])
+    beads = align(side(src), side(tgt, [80.0] * 20 + [20.0] + [80.0] * 20))
+    [stray] = [b for b in beads if not b.src]
+    assert stray.tgt == (20,) and stray.relative_length == 0.25  # 20 characters against a median of 80
+    assert all(b.relative_length == 1.0 for b in beads if b.src and b.tgt)
+    assert len({b.strength for b in beads}) == 1 and 0.3 < beads[0].strength <= 1.0
+    short = align(side(src[:3]), side(src[:3]))  # too few anchors to tell the pair's strength
+    assert all(b.strength == 0.0 for b in short)
