@@ -148,3 +148,36 @@ def test_beads_carry_the_pairs_strength_and_a_null_beads_relative_length():
     assert len({b.strength for b in beads}) == 1 and 0.3 < beads[0].strength <= 1.0
     short = align(side(src[:3]), side(src[:3]))  # too few anchors to tell the pair's strength
     assert all(b.strength == 0.0 for b in short)
+
+
+# --- the null term (null_weight, off by default: measured leave-one-set-out, it did not carry) --------------------
+
+def test_with_the_null_term_a_stray_sentence_glued_to_a_neighbour_is_left_unaligned():
+    src, tgt = translated(40, seed=17, noise=1.2)
+    stray = unit(np.random.default_rng(117).normal(size=(1, 64)))
+    tgt = side(np.vstack([tgt[:20], stray, tgt[20:]]), [80.0] * 20 + [40.0] + [80.0] * 20)
+    assert ((19,), (19, 20)) in shapes(align(side(src), tgt))  # a constant skip glues it
+    beads = align(side(src), tgt, AlignerSettings(null_weight=0.5))
+    assert ((), (20,)) in shapes(beads)
+    assert ((19,), (19,)) in shapes(beads) and ((20,), (21,)) in shapes(beads)
+    [null] = [b for b in beads if not b.src]
+    assert null.score > AlignerSettings().skip  # its own null score, raised: nothing like it in the band
+
+
+def test_the_null_term_leaves_a_sentence_with_a_counterpart_aligned():
+    src, tgt = translated(40, seed=17, noise=1.2)
+    for weight in (0.5, 1.0):
+        beads = align(side(src), side(tgt), AlignerSettings(null_weight=weight))
+        assert all(b.src and b.tgt for b in beads)
+
+
+def test_null_scores_are_raised_only_below_the_threshold():
+    from polyalign.align.aligner import null_scores
+    from polyalign.align.dp import full_band
+
+    src, tgt = translated(6, seed=18, noise=0.1)
+    tgt = np.vstack([tgt, -src[0]])  # the last target sentence is unlike every source sentence
+    settings = AlignerSettings(null_weight=0.4, null_threshold=0.5)
+    src_null, tgt_null = null_scores(side(src), side(tgt), full_band(6, 7), 1.0, settings)
+    assert np.all(src_null == settings.skip) and np.all(tgt_null[:6] == settings.skip)  # each has its match
+    assert tgt_null[6] == settings.skip + 0.4 * (0.5 - float(np.max(src @ tgt[6])))
