@@ -204,6 +204,11 @@ class Measure:
     null_right: int = 0  # ... that the gold has
     null_gold: int = 0  # null beads in the gold
     null_gold_found: int = 0  # ... that the aligner made
+    # the same counted in sentences left unaligned, whatever the beads: gold files differ in whether a run of them
+    # is one null bead (transread-en-fr: 2-0 … 8-0) or one per sentence (textberg-dev), as the aligner makes them
+    unaligned_found: int = 0
+    unaligned_right: int = 0
+    unaligned_gold: int = 0
     confidences: list[float] = field(default_factory=list)
     right: list[bool] = field(default_factory=list)
     sentences: int = 0
@@ -220,6 +225,11 @@ class Measure:
         self.null_right += len(null(found_set) & gold_set)
         self.null_gold += len(null(gold_set))
         self.null_gold_found += len(null(gold_set) & found_set)
+        alone = lambda beads: {(side, k) for b in beads if not (b[0] and b[1])  # noqa: E731
+                               for side, ids in (("src", b[0]), ("tgt", b[1])) for k in ids}
+        self.unaligned_found += len(alone(found_set))
+        self.unaligned_right += len(alone(found_set) & alone(gold_set))
+        self.unaligned_gold += len(alone(gold_set))
         if confidences is not None:
             self.confidences += list(confidences)
             self.right += [(tuple(b.source), tuple(b.target)) in gold_set for b in found]
@@ -233,7 +243,9 @@ class Measure:
         ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
         return {"strict F1": s.strict.f1, "lax F1": s.lax.f1, "strict P": s.strict.precision,
                 "strict R": s.strict.recall, "null P": ratio(self.null_right, self.null_found),
-                "null R": ratio(self.null_gold_found, self.null_gold), "ECE": self.ece,
+                "null R": ratio(self.null_gold_found, self.null_gold),
+                "unaligned P": ratio(self.unaligned_right, self.unaligned_found),
+                "unaligned R": ratio(self.unaligned_right, self.unaligned_gold), "ECE": self.ece,
                 "calls/sent": ratio(self.calls, self.sentences), "encode s": self.encode_seconds,
                 "align s": self.align_seconds}
 
