@@ -47,7 +47,7 @@ strict F1 0.865 -> 0.863) and leave-one-set-out chose 0 for every set but one; a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import re
 
@@ -89,6 +89,8 @@ class AlignerSettings:
     null_weight: float = 0.0  # a sentence whose best match in the band is below null_threshold (in the pair's
     # strength) is this much cheaper to leave unaligned per unit below; 0 leaves every null bead at ``skip``
     null_threshold: float = 0.5
+    span_threshold: float = 0.0  # beads with a posterior below this have their multi-sentence spans (and each grown
+    # by a sentence) encoded as concatenated text and the beads scored again, when ``align`` is given an encoder; 0: never
 
 
 @dataclass
@@ -259,17 +261,25 @@ class AlignedBead(NamedTuple):
     relative_length: float = 1.0  # a null bead's sentence, in characters, over the median sentence of its side
 
 
+SpanEncoder = Callable[[list[str]], np.ndarray]  # texts -> (len, d) unit vectors, as the sentences were encoded
+
+
 def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *,
-          centre: bool = True) -> list[AlignedBead]:
+          centre: bool = True, strength: float | None = None, encode: SpanEncoder | None = None) -> list[AlignedBead]:
     """The monotone bead sequence covering both sides, with each bead's score.
 
-    ``centre=False`` is for sides that are stretches of texts already centred as a whole (``align_around``):
-    a stretch's own mean would be a poor estimate of the text's common direction.
+    ``centre=False`` and ``strength`` are for sides that are stretches of texts already centred as a whole
+    (``align_around``): a stretch's own mean would be a poor estimate of the text's common direction, and its
+    few anchors of the pair's strength. ``encode`` (the encoder that made the sentence vectors) lets the beads
+    the programme hesitates over be scored on their spans' own text (``settings.span_threshold``).
     """
     n, m = len(src), len(tgt)
     if n == 0 or m == 0:
-        return [AlignedBead((i,), (), settings.skip) for i in range(n)] + \
-               [AlignedBead((), (j,), settings.skip) for j in range(m)]
+        alone = src if n else tgt
+        lengths = alone.lengths / max(float(np.median(alone.lengths)), 1.0) if len(alone) else []
+        return [AlignedBead((k,) if n else (), () if n else (k,), settings.skip, 0.0, strength or 0.0, float(length))
+                for k, length in enumerate(lengths)]
+    means = (src.vectors.mean(axis=0), tgt.vectors.mean(axis=0)) if centre else None
     if centre:
         src, tgt = src.centred(), tgt.centred()
     first = first_pass(src, tgt, settings)
@@ -278,7 +288,7 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     coverage = None
     if settings.coverage_weight and src.tokens is not None and tgt.tokens is not None:
         coverage = TokenCoverage.build(src.tokens, tgt.tokens, band, settings.max_bead - 1)
-    strength = pair_strength(anchors, src, tgt, unknown=0.0)
+    strength = pair_strength(anchors, src, tgt, unknown=0.0) if strength is None else strength
     scale = 1.0
     if settings.strength_reference:
         scale = min((strength or 1.0) / settings.strength_reference, 1.0)
@@ -287,6 +297,12 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)  # not in the pair's units: see the module docstring
+    if encode is not None and settings.span_threshold and means is not None and src.texts and tgt.texts:
+        doubtful = [bead for bead, p in zip(_beads_from_path(path, scorer, skip), chance) if p < settings.span_threshold]
+        if encode_spans(src, tgt, doubtful, encode, means):
+            table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
+            path = best_path(table)
+            chance = posteriors(table, path, settings.temperature)
     median = (float(np.median(src.lengths)), float(np.median(tgt.lengths)))
     return [bead._replace(posterior=float(p), strength=strength, relative_length=_relative_length(bead, src, tgt, median))
             for bead, p in zip(_beads_from_path(path, scorer, skip), chance)]
@@ -308,6 +324,36 @@ def null_scores(src: Side, tgt: Side, band: Band, strength: float,
     def raised(best: np.ndarray) -> np.ndarray:
         return settings.skip + settings.null_weight * np.maximum(settings.null_threshold - best / strength, 0.0)
     return raised(best_src), raised(best_tgt)
+
+
+def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanEncoder,
+                 means: tuple[np.ndarray, np.ndarray]) -> int:
+    """Replace the summed vectors of the spans these beads hesitate over by the encoder's vector of their text.
+
+    A span's vector is otherwise the length-weighted sum of its sentences' vectors: cheap, but blind to how
+    the sentences read together, which is what a weak pair's merges hinge on (Bertalign encodes every window;
+    this encodes only the doubtful ones). For each bead, the spans of two to four sentences it has on each
+    side, and each side grown by one sentence either way. ``means`` are the sides' mean vectors before
+    centring: the new vectors are centred the same way. Returns how many texts were encoded."""
+    total = 0
+    for side, mean, ids_of in ((src, means[0], lambda b: b.src), (tgt, means[1], lambda b: b.tgt)):
+        wanted = set()
+        for bead in beads:
+            ids = ids_of(bead)
+            if not ids:
+                continue
+            for start, size in ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)):
+                if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side):
+                    wanted.add((start, size))
+        if not wanted:
+            continue
+        spans = sorted(wanted)
+        vectors = np.asarray(encode([" ".join(side.texts[a:a + k]) for a, k in spans]), dtype=float) - mean
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        for (start, size), vector in zip(spans, vectors):
+            side.spans[size][start] = vector
+        total += len(spans)
+    return total
 
 
 def _relative_length(bead: "AlignedBead", src: Side, tgt: Side, median: tuple[float, float]) -> float:
@@ -343,15 +389,17 @@ def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
     Kept beads come back with posterior 1 and no score of their own (NaN): they are a person's decision.
     """
     src, tgt = src.centred(), tgt.centred()
+    strength = pair_strength(confident_anchors(first_pass(src, tgt, settings), src, tgt), src, tgt, unknown=0.0)
     beads, i, j = [], 0, 0
     for (i0, i1), (j0, j1) in [*kept, ((len(src), len(src)), (len(tgt), len(tgt)))]:
         if i0 < i or j0 < j or i1 < i0 or j1 < j0:
             raise ValueError(f"confirmed links cross or overlap (source sentence {i0 + 1}, target sentence "
                              f"{j0 + 1}); fix them, `polyalign validate` shows where")
-        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False) if (i0 > i or j0 > j) else []
+        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False, strength=strength) \
+            if (i0 > i or j0 > j) else []
         beads += [b._replace(src=tuple(k + i for k in b.src), tgt=tuple(k + j for k in b.tgt)) for b in stretch]
         if i1 > i0 or j1 > j0:
-            beads.append(AlignedBead(tuple(range(i0, i1)), tuple(range(j0, j1)), float("nan"), 1.0))
+            beads.append(AlignedBead(tuple(range(i0, i1)), tuple(range(j0, j1)), float("nan"), 1.0, strength))
         i, j = i1, j1
     return beads
 

@@ -181,3 +181,72 @@ def test_null_scores_are_raised_only_below_the_threshold():
     src_null, tgt_null = null_scores(side(src), side(tgt), full_band(6, 7), 1.0, settings)
     assert np.all(src_null == settings.skip) and np.all(tgt_null[:6] == settings.skip)  # each has its match
     assert tgt_null[6] == settings.skip + 0.4 * (0.5 - float(np.max(src @ tgt[6])))
+
+
+def test_a_stretch_between_kept_beads_is_read_with_the_whole_pairs_strength():
+    from polyalign.align.aligner import align_around, confident_anchors, first_pass, pair_strength
+
+    src, tgt = translated(40, seed=19, noise=0.3)
+    tgt = side(np.vstack([tgt[:21], unit(np.random.default_rng(20).normal(size=(2, 64))), tgt[21:]]),
+               [80.0] * 21 + [20.0, 20.0] + [80.0] * 19)  # two short sentences added after the 21st
+    s, t = side(src).centred(), tgt.centred()
+    strength = pair_strength(confident_anchors(first_pass(s, t, AlignerSettings()), s, t), s, t)
+    assert strength > 0.3
+    beads = align_around(side(src), tgt, [((0, 18), (0, 18)), ((21, 40), (23, 42))])  # all but 3 + 5 confirmed
+    assert all(b.strength == strength for b in beads)  # not 0, as three sentences alone would tell
+    assert ((), (22,)) in shapes(beads) and [b.relative_length for b in beads if b.tgt == (22,)] == [0.25]
+    gap = align_around(side(src), side(tgt.vectors[:21]), [((0, 21), (0, 21))])  # the translation stops early
+    assert [b.src for b in gap if not b.tgt] == [(k,) for k in range(21, 40)]
+    assert all(b.strength > 0.3 for b in gap) and all(b.relative_length == 1.0 for b in gap)
+
+
+# --- spans the programme doubts, encoded as text (span_threshold) ---------------------------------------------------
+
+def _texts(vectors: np.ndarray, name: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    texts = [f"{name}{k}" for k in range(len(vectors))]
+    return texts, dict(zip(texts, vectors))
+
+
+def test_a_doubtful_merge_is_settled_by_the_spans_own_text():
+    rng = np.random.default_rng(21)
+    src = unit(rng.normal(size=(30, 64)))
+    tgt = unit(src + 0.3 * unit(rng.normal(size=(30, 64))))
+    joint = unit(rng.normal(size=64))  # what source sentences 10 and 11 say together, and neither alone
+    tgt = np.vstack([tgt[:10], unit(joint + 0.3 * unit(rng.normal(size=64)))[None], tgt[12:]])
+    (stexts, svec), (ttexts, tvec) = _texts(src, "s"), _texts(tgt, "t")
+    known, asked = {**svec, **tvec}, []
+
+    def encode(texts):
+        asked.extend(texts)
+        return np.array([joint if t == "s10 s11" else unit(sum(known[w] for w in t.split())) for t in texts])
+
+    lengths = [80.0] * 10 + [160.0] + [80.0] * 18
+    sides = lambda: (Side(src, np.full(30, 80.0), texts=stexts), Side(tgt, np.asarray(lengths), texts=ttexts))  # noqa
+    summed = align(*sides(), AlignerSettings(span_threshold=0.9))  # no encoder: spans are summed vectors
+    assert ((10, 11), (10,)) not in shapes(summed)
+    beads = align(*sides(), AlignerSettings(span_threshold=0.9), encode=encode)
+    assert ((10, 11), (10,)) in shapes(beads)
+    assert ((9,), (9,)) in shapes(beads) and ((12,), (11,)) in shapes(beads)
+    assert "s10 s11" in asked and len(asked) < 10  # only around the doubtful beads
+    before = len(asked)
+    assert shapes(align(*sides(), encode=encode)) == shapes(summed) and len(asked) == before  # off by default
+
+
+def test_faithful_sentences_stay_apart_when_their_concatenation_says_something_else():
+    rng = np.random.default_rng(24)
+    src = unit(rng.normal(size=(30, 64)))
+    tgt = unit(src + 0.3 * unit(rng.normal(size=(30, 64))))
+    tgt[10] = unit(src[10] + 1.5 * src[11] + 0.3 * unit(rng.normal(size=64)))  # summed, 10 and 11 look like
+    tgt[11] = unit(src[11] + 1.5 * src[10] + 0.3 * unit(rng.normal(size=64)))  # one meaning on either side
+    (stexts, _), (ttexts, _) = _texts(src, "s"), _texts(tgt, "t")
+    noise, asked = np.random.default_rng(25), []
+
+    def encode(texts):  # read together, two sentences say something neither side's pair of sentences sums to
+        asked.extend(texts)
+        return unit(noise.normal(size=(len(texts), 64)))
+
+    sides = lambda: (Side(src, np.full(30, 80.0), texts=stexts), Side(tgt, np.full(30, 80.0), texts=ttexts))  # noqa
+    assert ((10, 11), (10, 11)) in shapes(align(*sides()))  # summed vectors merge them, unsure
+    beads = align(*sides(), AlignerSettings(span_threshold=0.9), encode=encode)
+    assert ((10,), (10,)) in shapes(beads) and ((11,), (11,)) in shapes(beads)
+    assert "s10 s11" in asked and "t10 t11" in asked

@@ -26,15 +26,15 @@ import numpy as np
 
 from common import CACHE, CachedEncoder, gold_sets, measure
 
-COLUMNS = ("strict F1", "lax F1", "null P", "null R", "unaligned P", "unaligned R", "ECE", "calls/sent", "encode s",
-           "align s")
+COLUMNS = ("strict F1", "lax F1", "null P", "null R", "unaligned P", "unaligned R", "ECE", "calls/sent",
+           "span calls/sent", "encode s", "align s")
 
 
 def print_table(rows: dict[str, dict[str, float]], sizes: dict[str, tuple[int, int]]) -> None:
-    print(f"{'set':22} {'docs':>4} {'sents':>6} | " + " ".join(f"{c:>11}" for c in COLUMNS))
+    print(f"{'set':22} {'docs':>4} {'sents':>6} | " + " ".join(f"{c:>15}" for c in COLUMNS))
     for name, row in rows.items():
         docs, sents = sizes.get(name, (0, 0))
-        print(f"{name:22} {docs:4d} {sents:6d} | " + " ".join(f"{row[c]:11.3f}" for c in COLUMNS))
+        print(f"{name:22} {docs:4d} {sents:6d} | " + " ".join(f"{row[c]:15.3f}" for c in COLUMNS))
 
 
 def mean_row(rows: list[dict[str, float]]) -> dict[str, float]:
