@@ -11,7 +11,9 @@ Three steps, each a banded run of the dynamic programme in ``align.dp``:
    band spanning the anchors, so that an error of step 1 between two anchors can still be undone.
 
 A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
-the encoder runs once per sentence. A bead's score is the span cosine minus part of the mean cosine of
+the encoder runs once per sentence; only where the programme doubts (a bead's posterior below
+``span_threshold``) are the spans around the bead encoded as the text they are, and the beads scored again
+(``encode_spans``: Bertalign's strength, which encodes every window, at a fraction of its cost). A bead's score is the span cosine minus part of the mean cosine of
 the neighbouring sentences (a margin), times a length term, plus the share of numbers the spans have in
 common and, when the sides carry token vectors from the same encoder pass, the bead's token coverage
 (``align.coverage``): whether each side says *all* of what the other says, which sentence vectors cannot
@@ -89,8 +91,9 @@ class AlignerSettings:
     null_weight: float = 0.0  # a sentence whose best match in the band is below null_threshold (in the pair's
     # strength) is this much cheaper to leave unaligned per unit below; 0 leaves every null bead at ``skip``
     null_threshold: float = 0.5
-    span_threshold: float = 0.0  # beads with a posterior below this have their multi-sentence spans (and each grown
+    span_threshold: float = 0.7  # beads with a posterior below this have their multi-sentence spans (and each grown
     # by a sentence) encoded as concatenated text and the beads scored again, when ``align`` is given an encoder; 0: never
+    span_budget: float = 0.3  # at most this many spans encoded per sentence of the pair, the most doubtful beads first
 
 
 @dataclass
@@ -298,8 +301,10 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)  # not in the pair's units: see the module docstring
     if encode is not None and settings.span_threshold and means is not None and src.texts and tgt.texts:
-        doubtful = [bead for bead, p in zip(_beads_from_path(path, scorer, skip), chance) if p < settings.span_threshold]
-        if encode_spans(src, tgt, doubtful, encode, means):
+        doubtful = sorted((p, k, bead) for k, (bead, p) in enumerate(zip(_beads_from_path(path, scorer, skip), chance))
+                          if p < settings.span_threshold)
+        budget = int(settings.span_budget * (n + m))
+        if encode_spans(src, tgt, [bead for _, _, bead in doubtful], encode, means, budget):
             table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
             path = best_path(table)
             chance = posteriors(table, path, settings.temperature)
@@ -327,27 +332,30 @@ def null_scores(src: Side, tgt: Side, band: Band, strength: float,
 
 
 def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanEncoder,
-                 means: tuple[np.ndarray, np.ndarray]) -> int:
+                 means: tuple[np.ndarray, np.ndarray], budget: int | None = None) -> int:
     """Replace the summed vectors of the spans these beads hesitate over by the encoder's vector of their text.
 
     A span's vector is otherwise the length-weighted sum of its sentences' vectors: cheap, but blind to how
     the sentences read together, which is what a weak pair's merges hinge on (Bertalign encodes every window;
     this encodes only the doubtful ones). For each bead, the spans of two to four sentences it has on each
     side, and each side grown by one sentence either way. ``means`` are the sides' mean vectors before
-    centring: the new vectors are centred the same way. Returns how many texts were encoded."""
-    total = 0
-    for side, mean, ids_of in ((src, means[0], lambda b: b.src), (tgt, means[1], lambda b: b.tgt)):
-        wanted = set()
-        for bead in beads:
-            ids = ids_of(bead)
-            if not ids:
-                continue
-            for start, size in ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)):
+    centring: the new vectors are centred the same way. ``budget``: at most this many texts, the first beads'
+    first (a bead's spans are taken whole or not at all). Returns how many texts were encoded."""
+    wanted: tuple[set, set] = (set(), set())
+    for bead in beads:
+        more = [set(), set()]
+        for k, (side, ids) in enumerate(((src, bead.src), (tgt, bead.tgt))):
+            for start, size in ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)) if ids else ():
                 if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side):
-                    wanted.add((start, size))
-        if not wanted:
+                    more[k].add((start, size))
+        if budget is not None and sum(map(len, wanted)) + len(more[0] - wanted[0]) + len(more[1] - wanted[1]) > budget:
+            break
+        wanted[0].update(more[0])
+        wanted[1].update(more[1])
+    total = 0
+    for side, mean, spans in ((src, means[0], sorted(wanted[0])), (tgt, means[1], sorted(wanted[1]))):
+        if not spans:
             continue
-        spans = sorted(wanted)
         vectors = np.asarray(encode([" ".join(side.texts[a:a + k]) for a, k in spans]), dtype=float) - mean
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         for (start, size), vector in zip(spans, vectors):

@@ -250,3 +250,21 @@ def test_faithful_sentences_stay_apart_when_their_concatenation_says_something_e
     beads = align(*sides(), AlignerSettings(span_threshold=0.9), encode=encode)
     assert ((10,), (10,)) in shapes(beads) and ((11,), (11,)) in shapes(beads)
     assert "s10 s11" in asked and "t10 t11" in asked
+
+
+def test_spans_encoded_stay_within_the_budget_the_most_doubtful_first():
+    rng = np.random.default_rng(24)
+    src = unit(rng.normal(size=(40, 64)))
+    tgt = unit(src + 0.3 * unit(rng.normal(size=(40, 64))))
+    for a, b in ((10, 11), (11, 10), (20, 21), (21, 20)):  # two pairs of sentences each unsure whether to merge
+        tgt[a] = unit(src[a] + 1.5 * src[b] + 0.3 * unit(rng.normal(size=64)))
+    (stexts, _), (ttexts, _) = _texts(src, "s"), _texts(tgt, "t")
+    sides = lambda: (Side(src, np.full(40, 80.0), texts=stexts), Side(tgt, np.full(40, 80.0), texts=ttexts))  # noqa
+    counts = []
+    for budget in (0.3, 0.05, 0.0):
+        asked = []
+        align(*sides(), AlignerSettings(span_threshold=0.99, span_budget=budget),
+              encode=lambda texts: (asked.extend(texts), unit(np.ones((len(texts), 64))))[1])
+        counts.append(len(asked))
+        assert len(asked) <= budget * 80
+    assert counts[0] > counts[1] > 0 == counts[2]
