@@ -13,7 +13,8 @@ Three steps, each a banded run of the dynamic programme in ``align.dp``:
 A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
 the encoder runs once per sentence; only where the programme doubts (a bead's posterior below
 ``span_threshold``) are the spans around the bead encoded as the text they are, and the beads scored again
-(``encode_spans``: Bertalign's strength, which encodes every window, at a fraction of its cost). A bead's score is the span cosine minus part of the mean cosine of
+(``encode_spans``: Bertalign's strength, which encodes every window, at a fraction of its cost; at most
+``span_budget`` texts per sentence). A bead's score is the span cosine minus part of the mean cosine of
 the neighbouring sentences (a margin), times a length term, plus the share of numbers the spans have in
 common and, when the sides carry token vectors from the same encoder pass, the bead's token coverage
 (``align.coverage``): whether each side says *all* of what the other says, which sentence vectors cannot
@@ -92,7 +93,7 @@ class AlignerSettings:
     # strength) is this much cheaper to leave unaligned per unit below; 0 leaves every null bead at ``skip``
     null_threshold: float = 0.5
     span_threshold: float = 0.7  # beads with a posterior below this have their multi-sentence spans (and each grown
-    # by a sentence) encoded as concatenated text and the beads scored again, when ``align`` is given an encoder; 0: never
+    # by a sentence) encoded as concatenated text and are scored again, when ``align`` has an encoder; 0: never
     span_budget: float = 0.3  # at most this many spans encoded per sentence of the pair, the most doubtful beads first
 
 
@@ -309,7 +310,8 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
             path = best_path(table)
             chance = posteriors(table, path, settings.temperature)
     median = (float(np.median(src.lengths)), float(np.median(tgt.lengths)))
-    return [bead._replace(posterior=float(p), strength=strength, relative_length=_relative_length(bead, src, tgt, median))
+    return [bead._replace(posterior=float(p), strength=strength,
+                          relative_length=_relative_length(bead, src, tgt, median))
             for bead, p in zip(_beads_from_path(path, scorer, skip), chance)]
 
 
@@ -345,10 +347,12 @@ def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanE
     for bead in beads:
         more = [set(), set()]
         for k, (side, ids) in enumerate(((src, bead.src), (tgt, bead.tgt))):
-            for start, size in ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)) if ids else ():
+            around = ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)) if ids else ()
+            for start, size in around:
                 if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side):
                     more[k].add((start, size))
-        if budget is not None and sum(map(len, wanted)) + len(more[0] - wanted[0]) + len(more[1] - wanted[1]) > budget:
+        added = len(more[0] - wanted[0]) + len(more[1] - wanted[1])
+        if budget is not None and sum(map(len, wanted)) + added > budget:
             break
         wanted[0].update(more[0])
         wanted[1].update(more[1])

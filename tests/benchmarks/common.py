@@ -293,7 +293,8 @@ class Measure:
                 "null R": ratio(self.null_gold_found, self.null_gold),
                 "unaligned P": ratio(self.unaligned_right, self.unaligned_found),
                 "unaligned R": ratio(self.unaligned_right, self.unaligned_gold), "ECE": self.ece,
-                "calls/sent": ratio(self.calls, self.sentences), "span calls/sent": ratio(self.span_texts, self.sentences),
+                "calls/sent": ratio(self.calls, self.sentences),
+                "span calls/sent": ratio(self.span_texts, self.sentences),
                 "encode s": self.encode_seconds,
                 "align s": self.align_seconds}
 
