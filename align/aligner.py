@@ -11,7 +11,10 @@ Three steps, each a banded run of the dynamic programme in ``align.dp``:
    band spanning the anchors, so that an error of step 1 between two anchors can still be undone.
 
 A multi-sentence span is represented by the normalised, length-weighted sum of its sentence vectors, so
-the encoder runs once per sentence. A bead's score is the span cosine minus part of the mean cosine of
+the encoder runs once per sentence; only where the programme doubts (a bead's posterior below
+``span_threshold``) are the spans around the bead encoded as the text they are, and the beads scored again
+(``encode_spans``: Bertalign's strength, which encodes every window, at a fraction of its cost; at most
+``span_budget`` texts per sentence). A bead's score is the span cosine minus part of the mean cosine of
 the neighbouring sentences (a margin), times a length term, plus the share of numbers the spans have in
 common and, when the sides carry token vectors from the same encoder pass, the bead's token coverage
 (``align.coverage``): whether each side says *all* of what the other says, which sentence vectors cannot
@@ -36,11 +39,18 @@ it confident links (the warning for unrelated texts in ``polyalign align`` depen
 
 A prior on bead shapes (``shape_weight``, log-frequencies from the pooled gold) was measured too: without the
 scaling it helped the weak sets a little and cost textberg-dev, with it the gain is within noise, so it is off.
+
+So is a null score of each sentence's own (``null_weight``, ``null_scores``): leaving a sentence unaligned costs
+less the less it resembles any sentence the band lets it pair with (its best cosine there, in the pair's
+strength, below ``null_threshold``). Null sentences do stand out that way (against sentences in links, an AUC of
+0.97 on textberg-dev, 0.91 on transread-en-fr, 0.78 on mac-dev-zh-en), but the DP's scores already carry most of
+it: at a threshold of 0.5 every weight traded null-bead precision for recall (mac-dev-zh-en 0.17 -> 0.05 at 0.5,
+strict F1 0.865 -> 0.863) and leave-one-set-out chose 0 for every set but one; at 0.3 it barely moves anything.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import re
 
@@ -79,6 +89,12 @@ class AlignerSettings:
     shape_weight: float = 0.0  # weight of the bead-shape prior (SHAPE_LOG_PRIOR, in nats); 0 leaves it out
     strength_reference: float = 0.64  # pairs whose strength (pair_strength) is below this get their coverage weight
     # scaled by strength / this; 0 leaves it as it is
+    null_weight: float = 0.0  # a sentence whose best match in the band is below null_threshold (in the pair's
+    # strength) is this much cheaper to leave unaligned per unit below; 0 leaves every null bead at ``skip``
+    null_threshold: float = 0.5
+    span_threshold: float = 0.7  # beads with a posterior below this have their multi-sentence spans (and each grown
+    # by a sentence) encoded as concatenated text and are scored again, when ``align`` has an encoder; 0: never
+    span_budget: float = 0.3  # at most this many spans encoded per sentence of the pair, the most doubtful beads first
 
 
 @dataclass
@@ -245,19 +261,29 @@ class AlignedBead(NamedTuple):
     tgt: tuple[int, ...]
     score: float
     posterior: float = 0.0  # probability of the bead among all paths in the band
+    strength: float = 0.0  # the pair's strength (``pair_strength``); 0 where too few anchors tell it
+    relative_length: float = 1.0  # a null bead's sentence, in characters, over the median sentence of its side
+
+
+SpanEncoder = Callable[[list[str]], np.ndarray]  # texts -> (len, d) unit vectors, as the sentences were encoded
 
 
 def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *,
-          centre: bool = True) -> list[AlignedBead]:
+          centre: bool = True, strength: float | None = None, encode: SpanEncoder | None = None) -> list[AlignedBead]:
     """The monotone bead sequence covering both sides, with each bead's score.
 
-    ``centre=False`` is for sides that are stretches of texts already centred as a whole (``align_around``):
-    a stretch's own mean would be a poor estimate of the text's common direction.
+    ``centre=False`` and ``strength`` are for sides that are stretches of texts already centred as a whole
+    (``align_around``): a stretch's own mean would be a poor estimate of the text's common direction, and its
+    few anchors of the pair's strength. ``encode`` (the encoder that made the sentence vectors) lets the beads
+    the programme hesitates over be scored on their spans' own text (``settings.span_threshold``).
     """
     n, m = len(src), len(tgt)
     if n == 0 or m == 0:
-        return [AlignedBead((i,), (), settings.skip) for i in range(n)] + \
-               [AlignedBead((), (j,), settings.skip) for j in range(m)]
+        alone = src if n else tgt
+        lengths = alone.lengths / max(float(np.median(alone.lengths)), 1.0) if len(alone) else []
+        return [AlignedBead((k,) if n else (), () if n else (k,), settings.skip, 0.0, strength or 0.0, float(length))
+                for k, length in enumerate(lengths)]
+    means = (src.vectors.mean(axis=0), tgt.vectors.mean(axis=0)) if centre else None
     if centre:
         src, tgt = src.centred(), tgt.centred()
     first = first_pass(src, tgt, settings)
@@ -266,25 +292,102 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     coverage = None
     if settings.coverage_weight and src.tokens is not None and tgt.tokens is not None:
         coverage = TokenCoverage.build(src.tokens, tgt.tokens, band, settings.max_bead - 1)
+    strength = pair_strength(anchors, src, tgt, unknown=0.0) if strength is None else strength
     scale = 1.0
     if settings.strength_reference:
-        scale = min(pair_strength(anchors, src, tgt) / settings.strength_reference, 1.0)
+        scale = min((strength or 1.0) / settings.strength_reference, 1.0)
     scorer = BeadScorer(src, tgt, settings, coverage, scale)
-    table = score_table(band, bead_shapes(settings.max_bead), scorer, settings.skip)
+    skip = null_scores(src, tgt, band, strength or 1.0, settings) if settings.null_weight else settings.skip
+    table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)  # not in the pair's units: see the module docstring
-    return [bead._replace(posterior=float(p)) for bead, p in zip(_beads_from_path(path, scorer, settings.skip), chance)]
+    if encode is not None and settings.span_threshold and means is not None and src.texts and tgt.texts:
+        doubtful = sorted((p, k, bead) for k, (bead, p) in enumerate(zip(_beads_from_path(path, scorer, skip), chance))
+                          if p < settings.span_threshold)
+        budget = int(settings.span_budget * (n + m))
+        if encode_spans(src, tgt, [bead for _, _, bead in doubtful], encode, means, budget):
+            table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
+            path = best_path(table)
+            chance = posteriors(table, path, settings.temperature)
+    median = (float(np.median(src.lengths)), float(np.median(tgt.lengths)))
+    return [bead._replace(posterior=float(p), strength=strength,
+                          relative_length=_relative_length(bead, src, tgt, median))
+            for bead, p in zip(_beads_from_path(path, scorer, skip), chance)]
 
 
-def pair_strength(anchors: list[tuple[int, int]], src: Side, tgt: Side) -> float:
-    """The median cosine of the anchors' sentence pairs: how alike this pair's true 1-1 beads look.
+def null_scores(src: Side, tgt: Side, band: Band, strength: float,
+                settings: AlignerSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The score of leaving each source and each target sentence unaligned: ``skip``, raised for a sentence
+    with nothing like it among the sentences the band lets it pair with (an untranslated caption, a sentence
+    the other version omits). Its best cosine there, in the pair's strength, is compared with the threshold."""
+    best_src = np.full(len(src), -1.0)
+    best_tgt = np.full(len(tgt), -1.0)
+    for i in range(len(src)):  # source sentence i sits in beads ending on rows i + 1 ..; their columns pair with it
+        lo, hi = int(band.lo[i]), int(min(band.hi[min(i + 1, band.rows - 1)], len(tgt)))
+        if hi > lo:
+            cos = tgt.vectors[lo:hi] @ src.vectors[i]
+            best_src[i] = cos.max()
+            np.maximum.at(best_tgt, np.arange(lo, hi), cos)
+    def raised(best: np.ndarray) -> np.ndarray:
+        return settings.skip + settings.null_weight * np.maximum(settings.null_threshold - best / strength, 0.0)
+    return raised(best_src), raised(best_tgt)
+
+
+def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanEncoder,
+                 means: tuple[np.ndarray, np.ndarray], budget: int | None = None) -> int:
+    """Replace the summed vectors of the spans these beads hesitate over by the encoder's vector of their text.
+
+    A span's vector is otherwise the length-weighted sum of its sentences' vectors: cheap, but blind to how
+    the sentences read together, which is what a weak pair's merges hinge on (Bertalign encodes every window;
+    this encodes only the doubtful ones). For each bead, the spans of two to four sentences it has on each
+    side, and each side grown by one sentence either way. ``means`` are the sides' mean vectors before
+    centring: the new vectors are centred the same way. ``budget``: at most this many texts, the first beads'
+    first (a bead's spans are taken whole or not at all). Returns how many texts were encoded."""
+    wanted: tuple[set, set] = (set(), set())
+    for bead in beads:
+        more = [set(), set()]
+        for k, (side, ids) in enumerate(((src, bead.src), (tgt, bead.tgt))):
+            around = ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)) if ids else ()
+            for start, size in around:
+                if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side):
+                    more[k].add((start, size))
+        added = len(more[0] - wanted[0]) + len(more[1] - wanted[1])
+        if budget is not None and sum(map(len, wanted)) + added > budget:
+            break
+        wanted[0].update(more[0])
+        wanted[1].update(more[1])
+    total = 0
+    for side, mean, spans in ((src, means[0], sorted(wanted[0])), (tgt, means[1], sorted(wanted[1]))):
+        if not spans:
+            continue
+        vectors = np.asarray(encode([" ".join(side.texts[a:a + k]) for a, k in spans]), dtype=float) - mean
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        for (start, size), vector in zip(spans, vectors):
+            side.spans[size][start] = vector
+        total += len(spans)
+    return total
+
+
+def _relative_length(bead: "AlignedBead", src: Side, tgt: Side, median: tuple[float, float]) -> float:
+    """For a null bead, its sentence's length over its side's median sentence (an untranslated caption or
+    heading is short; a sentence that really belongs to a neighbouring bead is not); 1 for a link."""
+    if bead.src and bead.tgt:
+        return 1.0
+    length, typical = (src.lengths[bead.src[0]], median[0]) if bead.src else (tgt.lengths[bead.tgt[0]], median[1])
+    return float(length / max(typical, 1.0))
+
+
+def pair_strength(anchors: list[tuple[int, int]], src: Side, tgt: Side, unknown: float = 1.0) -> float:
+    """The median cosine of the anchors' sentence pairs: how alike this pair's true 1-1 beads look;
+    ``unknown`` when fewer than five anchors leave it untold.
 
     A pair with weaker embeddings (a distant or less-resourced language, short subtitles) has lower cosines
     throughout, while the chance gain of token coverage stays the same: a bigger span finds better token
     matches by chance alone. Measured in this pair's own units, coverage keeps the balance that was tuned on
-    strong pairs, and a weak pair is not pushed into merging."""
+    strong pairs, and a weak pair is not pushed into merging. The confidence reads the beads' posteriors in
+    the same units (``align.confidence``)."""
     cosines = [float(src.vectors[i - 1] @ tgt.vectors[j - 1]) for i, j in anchors if i > 0 and j > 0]
-    return float(np.clip(np.median(cosines), 0.05, 1.0)) if len(cosines) >= 5 else 1.0
+    return float(np.clip(np.median(cosines), 0.05, 1.0)) if len(cosines) >= 5 else unknown
 
 
 Span = tuple[int, int]  # half-open range of sentence positions
@@ -298,15 +401,17 @@ def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
     Kept beads come back with posterior 1 and no score of their own (NaN): they are a person's decision.
     """
     src, tgt = src.centred(), tgt.centred()
+    strength = pair_strength(confident_anchors(first_pass(src, tgt, settings), src, tgt), src, tgt, unknown=0.0)
     beads, i, j = [], 0, 0
     for (i0, i1), (j0, j1) in [*kept, ((len(src), len(src)), (len(tgt), len(tgt)))]:
         if i0 < i or j0 < j or i1 < i0 or j1 < j0:
             raise ValueError(f"confirmed links cross or overlap (source sentence {i0 + 1}, target sentence "
                              f"{j0 + 1}); fix them, `polyalign validate` shows where")
-        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False) if (i0 > i or j0 > j) else []
+        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False, strength=strength) \
+            if (i0 > i or j0 > j) else []
         beads += [b._replace(src=tuple(k + i for k in b.src), tgt=tuple(k + j for k in b.tgt)) for b in stretch]
         if i1 > i0 or j1 > j0:
-            beads.append(AlignedBead(tuple(range(i0, i1)), tuple(range(j0, j1)), float("nan"), 1.0))
+            beads.append(AlignedBead(tuple(range(i0, i1)), tuple(range(j0, j1)), float("nan"), 1.0, strength))
         i, j = i1, j1
     return beads
 
@@ -359,12 +464,14 @@ def band_between_anchors(anchors, first, n: int, m: int, settings: AlignerSettin
     return Band(lo, hi)
 
 
-def _beads_from_path(path, scorer: BeadScorer, skip: float) -> list[AlignedBead]:
+def _beads_from_path(path, scorer: BeadScorer, skip: float | tuple[np.ndarray, np.ndarray]) -> list[AlignedBead]:
     beads = []
     for (a, b), (i, j) in path:
         src_ids, tgt_ids = tuple(range(i - a, i)), tuple(range(j - b, j))
         if a and b:
             score = float(scorer.span_scores(i - a, a, j - b, 1, b)[0])
+        elif isinstance(skip, tuple):
+            score = float(skip[0][i - 1] if a else skip[1][j - 1])
         else:
             score = skip
         beads.append(AlignedBead(src_ids, tgt_ids, score))

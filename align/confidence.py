@@ -4,6 +4,25 @@ The aligner gives every bead a raw score and a posterior (its share of all paths
 Neither is a probability a reviewer can trust as it stands, so a logistic model maps them to one, fitted
 on the development gold (``tests/benchmarks/calibrate.py`` refits it and prints the calibration table).
 The fitted weights ship in ``align/data/calibration.json``.
+
+What carries from the sets it is fitted on to text it has never seen (measured leave-one-set-out, see
+``calibrate.py`` and the README):
+
+* **The posterior in the pair's units.** A weak pair (a distant language pair, mac-dev-zh-en: anchors' median
+  cosine 0.35) has flatter posteriors than a strong one: its links with a posterior of 0.5-0.7 are right as
+  often (72 %) as transread-en-fr's at 0.8-0.9 (73 %). The log posterior odds are scaled by the reference over
+  the pair's strength (``aligner.pair_strength``), between ``STRENGTH_FLOOR`` and ``STRENGTH_REFERENCE``: a
+  text unrelated to the other (whose few chance anchors may look weaker still) is read as the weakest pair,
+  which makes its many low posteriors lower (and its rare high ones higher); a pair too short for its strength
+  to be told is read the same way (the stretches re-aligned between a reviewer's links are read with the whole
+  pair's). Scaling the posterior's temperature instead made unrelated texts look confident; here a weak
+  pair's beads gain only where their posterior is high, and the fit sets how much.
+* **A null bead's length.** An untranslated caption or heading, short, is a right null; a full sentence
+  left unmatched was usually glued to the wrong side of a neighbour (textberg-dev's nulls are mostly the
+  first kind, the other sets' mostly the second). The nearest cosine of the sentence to the other side's
+  sentences around it was measured as well and added nothing once length was in.
+* No slope of its own for a null bead's posterior: fitted on two sets, it read a sure null as a wrong one
+  on the third.
 """
 from __future__ import annotations
 
@@ -17,21 +36,25 @@ import numpy as np
 
 from polyalign.align.aligner import AlignedBead
 
-FEATURES = ("log posterior odds", "score", "null bead", "null bead × log posterior odds", "sentences in bead")
+FEATURES = ("log posterior odds in the pair's units", "score", "null bead", "sentences in bead",
+            "null bead × log relative length")
+STRENGTH_REFERENCE = 0.64  # pairs at least this strong keep their posterior odds as they are (the literary pairs)
+STRENGTH_FLOOR = 0.3  # pairs weaker than this (or of unknown strength) count as this weak; 0.2-0.35 measure alike
 DEFAULT_PATH = Path(str(files("polyalign.align") / "data" / "calibration.json"))
 
 
 def features(beads: Sequence[AlignedBead]) -> np.ndarray:
-    """One row per bead. Null beads get their own slope on the posterior: whether an unmatched sentence
-    is really unmatched is a different question from whether two spans match."""
+    """One row per bead; see the module docstring for why these."""
     if not beads:
         return np.zeros((0, len(FEATURES)))
     p = np.clip(np.array([b.posterior for b in beads], dtype=float), 1e-6, 1 - 1e-6)
-    odds = np.log(p / (1 - p))
+    strength = np.clip(np.array([b.strength for b in beads], dtype=float), STRENGTH_FLOOR, STRENGTH_REFERENCE)
+    odds = np.log(p / (1 - p)) * STRENGTH_REFERENCE / strength
     null = np.array([float(not (b.src and b.tgt)) for b in beads])
-    score = np.array([b.score for b in beads]) * (1 - null)
+    score = np.nan_to_num(np.array([b.score for b in beads], dtype=float)) * (1 - null)
     size = np.array([len(b.src) + len(b.tgt) for b in beads], dtype=float)
-    return np.column_stack([odds, score, null, null * odds, size])
+    length = np.log(np.clip(np.array([b.relative_length for b in beads], dtype=float), 0.02, 10.0))
+    return np.column_stack([odds, score, null, size, null * length])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -91,7 +91,11 @@ class ScoreTable:
         return find((1, 0)), find((0, 1))
 
 
-def score_table(band: Band, shapes: Sequence[Shape], bead_scores: BeadScorer, skip: float) -> ScoreTable:
+def score_table(band: Band, shapes: Sequence[Shape], bead_scores: BeadScorer,
+                skip: float | tuple[np.ndarray, np.ndarray]) -> ScoreTable:
+    """``skip``: the score of a 1-0 or 0-1 bead, one for all sentences or one per pivot sentence and one per
+    target sentence."""
+    src_skip, tgt_skip = skip if isinstance(skip, tuple) else (None, None)
     rows = []
     for i in range(band.rows):
         cols = band.columns(i)
@@ -102,7 +106,12 @@ def score_table(band: Band, shapes: Sequence[Shape], bead_scores: BeadScorer, sk
             reachable = _inside(band, i - a, cols - b)
             if not reachable.any():
                 continue
-            gain = np.full(len(cols), skip) if a == 0 or b == 0 else bead_scores(i, (a, b), cols)
+            if src_skip is not None and b == 0:  # the 1-0 bead of pivot sentence i - 1
+                gain = np.full(len(cols), src_skip[i - 1])
+            elif tgt_skip is not None and a == 0:  # the 0-1 bead of target sentence j - 1, at every column j
+                gain = tgt_skip[np.clip(cols - 1, 0, None)]
+            else:
+                gain = np.full(len(cols), skip) if a == 0 or b == 0 else bead_scores(i, (a, b), cols)
             row[s] = np.where(reachable, gain, NEG)
         rows.append(row)
     return ScoreTable(band, list(shapes), rows)

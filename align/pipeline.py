@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from polyalign.align.aligner import AlignerSettings, Side, align, align_around
+from polyalign.align.aligner import AlignerSettings, Side, SpanEncoder, align, align_around
 from polyalign.align.beads import Alignment, Bead, Gloss, Status
 from polyalign.align.confidence import Calibration
 from polyalign.align.document import Document
@@ -122,12 +122,14 @@ def side_of(doc: Document, embedded: Embedded, gloss: np.ndarray | None = None, 
 
 def align_pair(source: Document, target: Document, source_embedded: Embedded, target_embedded: Embedded,
                *, settings: AlignerSettings, calibration: Calibration, model: str,
-               earlier: Alignment | None = None, gloss: tuple[Gloss, np.ndarray] | None = None) -> Alignment:
+               earlier: Alignment | None = None, gloss: tuple[Gloss, np.ndarray] | None = None,
+               encode: SpanEncoder | None = None) -> Alignment:
     """The beads between two segmented, embedded versions, each with a calibrated confidence.
 
     With an ``earlier`` alignment of the same two documents, its confirmed beads are kept exactly as they
     are and the aligner runs between them; a bead a reviewer rejected keeps its verdict if the aligner
-    makes it again.
+    makes it again. ``encode``: the encoder of the sentence vectors, for the spans the aligner doubts
+    (``AlignerSettings.span_threshold``); not with a gloss, whose vectors are two models' in one.
     """
     src_side = side_of(source, source_embedded, glossed=gloss is not None)
     tgt_side = side_of(target, target_embedded, gloss[1] if gloss else None)
@@ -136,7 +138,7 @@ def align_pair(source: Document, target: Document, source_embedded: Embedded, ta
     if kept:
         found = align_around(src_side, tgt_side, [ranges for _, ranges in kept], settings)
     else:
-        found = align(src_side, tgt_side, settings)
+        found = align(src_side, tgt_side, settings, encode=None if gloss else encode)
     confidences = calibration.confidence(found)
     judged = {(b.source, b.target): b for b in earlier.beads if b.status is not Status.AUTO} if earlier else {}
     src, tgt = source.sentences, target.sentences
@@ -188,7 +190,7 @@ def align_versions(docs: list[Document], encoder: Encoder, *, settings: AlignerS
             glosses[other.name] = before.gloss, encoder.encode(texts)
     return [align_pair(pivot, other, embedded[pivot.name], embedded[other.name], settings=settings,
                        calibration=calibration, model=encoder.name, earlier=earlier.get(other.name),
-                       gloss=glosses.get(other.name))
+                       gloss=glosses.get(other.name), encode=encoder.encode)
             for other in docs[1:]]
 
 

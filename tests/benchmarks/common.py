@@ -103,9 +103,10 @@ class CachedEncoder:
 
     model: str | None = None
     prompt: str | None = None  # None: the prompt the Encoder chooses (query: for e5); "" for none at all
-    backend: str | None = None  # the default model's: "onnx" (int8, the default) or "torch" (float32); see embed
+    backend: str | None = None  # the default model's: "onnx" (4-bit, the default) or "torch" (float32); see embed
     calls: int = 0
     seconds: float = 0.0
+    span_texts: int = 0  # spans asked for as text (``encode``), whether the disk had them or not
     _encoder: object = field(default=None, repr=False)
     _known: dict = field(default_factory=dict, repr=False)  # text → (vector, tokens), from every document read
 
@@ -128,6 +129,50 @@ class CachedEncoder:
         for k, t in enumerate(texts):
             self._known.setdefault(t, (vectors[k], tokens[k] if tokens is not None else None))
 
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors alone, for the spans the aligner encodes as text (``AlignerSettings.span_threshold``):
+        each text kept on disk by itself, since which spans are asked for changes with the settings.
+        ``span_texts`` counts every text asked for, found on disk or not: the real encoder's cost."""
+        from polyalign.align.e5 import DEFAULT_MODEL
+
+        self.span_texts += len(texts)
+        folder = CACHE / "texts"
+        out, missing = [], []
+        for t in texts:
+            backend = "" if self.float32 else "backend=onnx-q4"  # as for whole documents
+            key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, self.prompt or "", backend, t])
+                                ).encode())
+            path = folder / f"{key.hexdigest()}.npy"
+            if t in self._known:
+                out.append(self._known[t][0])
+            elif path.exists():
+                out.append(np.load(path))
+            else:
+                out.append(None)
+                missing.append((len(out) - 1, t, path))
+        if missing:
+            vectors, _ = self._model_encode([t for _, t, _ in missing], tokens=False)
+            folder.mkdir(parents=True, exist_ok=True)
+            for (k, _, path), vector in zip(missing, vectors):
+                out[k] = vector
+                partial = path.with_suffix(".partial.npy")
+                np.save(partial, vector)
+                partial.replace(path)
+        return np.stack(out) if out else np.zeros((0, 0))
+
+    def _model_encode(self, texts: list[str], tokens: bool = True) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        if self._encoder is None:
+            from polyalign.align.embed import Encoder
+            # no embedding cache: this class is the cache, and the product's would hide what encoding costs
+            self._encoder = Encoder(self.model, cache=False, backend=self.backend)
+            if self.prompt is not None:
+                self._encoder.prompt = self.prompt
+        start = time.perf_counter()
+        out = self._encoder.encode_with_tokens(texts) if tokens else (self._encoder.encode(texts), None)
+        self.seconds += time.perf_counter() - start
+        self.calls += len(texts)
+        return out
+
     def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
         from polyalign.align.e5 import DEFAULT_MODEL
 
@@ -144,16 +189,7 @@ class CachedEncoder:
             return vectors, tokens
         missing = [t for t in dict.fromkeys(texts) if t not in self._known]
         if missing:  # only sentences no document read so far had (a stress set re-uses its base set's)
-            if self._encoder is None:
-                from polyalign.align.embed import Encoder
-                # no embedding cache: this class is the cache, and the product's would hide what encoding costs
-                self._encoder = Encoder(self.model, cache=False, backend=self.backend)
-                if self.prompt is not None:
-                    self._encoder.prompt = self.prompt
-            start = time.perf_counter()
-            new_vectors, new_tokens = self._encoder.encode_with_tokens(missing)
-            self.seconds += time.perf_counter() - start
-            self.calls += len(missing)
+            new_vectors, new_tokens = self._model_encode(missing)
             self.remember(missing, new_vectors, new_tokens)
         vectors = np.stack([self._known[t][0] for t in texts])
         tokens = None if self._known[texts[0]][1] is None else [self._known[t][1] for t in texts]
@@ -181,6 +217,17 @@ def embedded_pair(doc: GoldDocument, encoder) -> tuple[Embedded, Embedded]:
     return pair  # type: ignore[return-value]
 
 
+def span_encoder(doc: GoldDocument, encoder):
+    """What ``align`` is given to encode spans: the encoder's ``encode``, and for a weakened document the same
+    noise on top as its sentences got (``stress.weakened_like``)."""
+    if not doc.weaken:
+        return encoder.encode
+    from stress import weakened_like
+
+    reference = np.vstack([embedded(encoder, d)[0] for d in doc.documents])
+    return lambda texts: weakened_like(encoder.encode(texts), reference, doc.weaken, texts)
+
+
 def gold_sides(doc: GoldDocument, encoder) -> tuple[Side, Side]:
     """The aligner's two sides, built by ``pipeline.side_of`` as ``align_pair`` builds them."""
     return tuple(side_of(d, e) for d, e in zip(doc.documents, embedded_pair(doc, encoder)))  # type: ignore
@@ -189,7 +236,7 @@ def gold_sides(doc: GoldDocument, encoder) -> tuple[Side, Side]:
 def aligned(doc: GoldDocument, encoder, settings: AlignerSettings = AlignerSettings(),
             sides: tuple[Side, Side] | None = None) -> list[AlignedBead]:
     """The raw beads (score, posterior) that ``align_pair`` turns into the command's beads."""
-    return align(*(sides or gold_sides(doc, encoder)), settings)
+    return align(*(sides or gold_sides(doc, encoder)), settings, encode=span_encoder(doc, encoder))
 
 
 def command_beads(doc: GoldDocument, encoder, settings: AlignerSettings = AlignerSettings(),
@@ -197,7 +244,8 @@ def command_beads(doc: GoldDocument, encoder, settings: AlignerSettings = Aligne
     """The beads ``polyalign align --presplit --no-translate -f beads`` writes for the document."""
     src, tgt = doc.documents
     alignment = align_pair(src, tgt, *embedded_pair(doc, encoder), settings=settings,
-                           calibration=calibration or Calibration.load(), model=encoder.name)
+                           calibration=calibration or Calibration.load(), model=encoder.name,
+                           encode=span_encoder(doc, encoder))
     return index_beads(alignment)
 
 
@@ -215,10 +263,16 @@ class Measure:
     null_right: int = 0  # ... that the gold has
     null_gold: int = 0  # null beads in the gold
     null_gold_found: int = 0  # ... that the aligner made
+    # the same counted in sentences left unaligned, whatever the beads: gold files differ in whether a run of them
+    # is one null bead (transread-en-fr: 2-0 … 8-0) or one per sentence (textberg-dev), as the aligner makes them
+    unaligned_found: int = 0
+    unaligned_right: int = 0
+    unaligned_gold: int = 0
     confidences: list[float] = field(default_factory=list)
     right: list[bool] = field(default_factory=list)
     sentences: int = 0
     calls: int = 0
+    span_texts: int = 0  # spans encoded as text, found in the benchmark's cache or not
     encode_seconds: float = 0.0
     align_seconds: float = 0.0
 
@@ -231,6 +285,11 @@ class Measure:
         self.null_right += len(null(found_set) & gold_set)
         self.null_gold += len(null(gold_set))
         self.null_gold_found += len(null(gold_set) & found_set)
+        alone = lambda beads: {(side, k) for b in beads if not (b[0] and b[1])  # noqa: E731
+                               for side, ids in (("src", b[0]), ("tgt", b[1])) for k in ids}
+        self.unaligned_found += len(alone(found_set))
+        self.unaligned_right += len(alone(found_set) & alone(gold_set))
+        self.unaligned_gold += len(alone(gold_set))
         if confidences is not None:
             self.confidences += list(confidences)
             self.right += [(tuple(b.source), tuple(b.target)) in gold_set for b in found]
@@ -244,8 +303,12 @@ class Measure:
         ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
         return {"strict F1": s.strict.f1, "lax F1": s.lax.f1, "strict P": s.strict.precision,
                 "strict R": s.strict.recall, "null P": ratio(self.null_right, self.null_found),
-                "null R": ratio(self.null_gold_found, self.null_gold), "ECE": self.ece,
-                "calls/sent": ratio(self.calls, self.sentences), "encode s": self.encode_seconds,
+                "null R": ratio(self.null_gold_found, self.null_gold),
+                "unaligned P": ratio(self.unaligned_right, self.unaligned_found),
+                "unaligned R": ratio(self.unaligned_right, self.unaligned_gold), "ECE": self.ece,
+                "calls/sent": ratio(self.calls, self.sentences),
+                "span calls/sent": ratio(self.span_texts, self.sentences),
+                "encode s": self.encode_seconds,
                 "align s": self.align_seconds}
 
 
@@ -264,14 +327,16 @@ def measure(docs: list[GoldDocument], encoder, settings: AlignerSettings = Align
     """Every document aligned as the command aligns it, scored against its gold."""
     out = Measure()
     calibration = calibration or Calibration.load()
-    calls, seconds = encoder.calls, encoder.seconds
+    calls, seconds, spans = encoder.calls, encoder.seconds, encoder.span_texts
     for doc in docs:
         src, tgt = doc.documents
         pair = embedded_pair(doc, encoder)
         start = time.perf_counter()
-        alignment = align_pair(src, tgt, *pair, settings=settings, calibration=calibration, model=encoder.name)
+        alignment = align_pair(src, tgt, *pair, settings=settings, calibration=calibration, model=encoder.name,
+                               encode=span_encoder(doc, encoder))
         out.align_seconds += time.perf_counter() - start
         out.add(doc.gold, index_beads(alignment), [b.confidence for b in alignment.beads])
         out.sentences += len(src.sentences) + len(tgt.sentences)
     out.calls, out.encode_seconds = encoder.calls - calls, encoder.seconds - seconds
+    out.span_texts = encoder.span_texts - spans
     return out

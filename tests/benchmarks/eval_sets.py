@@ -12,7 +12,9 @@ same model (figures from shared/notes/anchors.md).
 
 The stress sets (``stress.py``) are made from the shared sets: sentences dropped (gold null beads), sentences
 joined (n:m beads), and vectors weakened by noise (an easy pair made hard). ECE is the expected calibration error
-of the shipped calibration; ``calibrate.py`` gives it per set by leave-one-set-out fits.
+of the shipped calibration; ``calibrate.py`` gives it per set by leave-one-set-out fits. Null P/R count null beads
+identical to the gold's; unaligned P/R count the sentences the aligner and the gold leave unaligned, whatever their
+beads (a gold file may group a run of them into one bead, as transread-en-fr's does, or not, as textberg-dev's).
 """
 from __future__ import annotations
 
@@ -24,14 +26,15 @@ import numpy as np
 
 from common import CACHE, CachedEncoder, gold_sets, measure
 
-COLUMNS = ("strict F1", "lax F1", "null P", "null R", "ECE", "calls/sent", "encode s", "align s")
+COLUMNS = ("strict F1", "lax F1", "null P", "null R", "unaligned P", "unaligned R", "ECE", "calls/sent",
+           "span calls/sent", "encode s", "align s")
 
 
 def print_table(rows: dict[str, dict[str, float]], sizes: dict[str, tuple[int, int]]) -> None:
-    print(f"{'set':22} {'docs':>4} {'sents':>6} | " + " ".join(f"{c:>10}" for c in COLUMNS))
+    print(f"{'set':22} {'docs':>4} {'sents':>6} | " + " ".join(f"{c:>15}" for c in COLUMNS))
     for name, row in rows.items():
         docs, sents = sizes.get(name, (0, 0))
-        print(f"{name:22} {docs:4d} {sents:6d} | " + " ".join(f"{row[c]:10.3f}" for c in COLUMNS))
+        print(f"{name:22} {docs:4d} {sents:6d} | " + " ".join(f"{row[c]:15.3f}" for c in COLUMNS))
 
 
 def mean_row(rows: list[dict[str, float]]) -> dict[str, float]:

@@ -119,3 +119,14 @@ def _noisy(x: np.ndarray, size: float, rng: np.random.Generator) -> np.ndarray:
     spread = np.linalg.norm(x - x.mean(axis=0), axis=1).mean() / np.sqrt(x.shape[1])
     out = x + size * spread * rng.standard_normal(x.shape)
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def weakened_like(vectors: np.ndarray, reference: np.ndarray, size: float, texts: list[str]) -> np.ndarray:
+    """Vectors of texts made from a weakened document (spans of its sentences, encoded as text) with the noise its
+    sentences got: ``size`` times the spread of ``reference`` (its sentence vectors), seeded by each text."""
+    spread = np.linalg.norm(reference - reference.mean(axis=0), axis=1).mean() / np.sqrt(reference.shape[1])
+    out = np.array(vectors, dtype=float)
+    for k, text in enumerate(texts):
+        rng = np.random.default_rng(int(hashlib.sha1(text.encode()).hexdigest()[:8], 16))
+        out[k] += size * spread * rng.standard_normal(out.shape[1])
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

@@ -32,8 +32,22 @@ def parse(assignments: list[str]) -> dict[str, list]:
     return grid
 
 
-def per_document(docs: list[GoldDocument], encoder, settings: AlignerSettings) -> dict[str, Counts]:
-    return {doc.name: measure([doc], encoder, settings).counts for doc in docs}
+def per_document(docs: list[GoldDocument], encoder, settings: AlignerSettings,
+                 nulls: dict[str, list[int]] | None = None) -> dict[str, Counts]:
+    """Each document's counts; ``nulls`` gathers the set's null beads: found, right, in the gold, found of those."""
+    out = {}
+    for doc in docs:
+        m = measure([doc], encoder, settings)
+        out[doc.name] = m.counts
+        if nulls is not None:
+            for k, v in enumerate((m.null_found, m.null_right, m.null_gold, m.null_gold_found)):
+                nulls.setdefault(doc.set_name, [0, 0, 0, 0])[k] += v
+    return out
+
+
+def null_pr(counts: list[int]) -> str:
+    found, right, gold, gold_found = counts
+    return f"{right / found if found else float('nan'):.2f}/{gold_found / gold if gold else float('nan'):.2f}"
 
 
 def f1(counts: list[Counts]) -> float:
@@ -81,9 +95,11 @@ def main() -> None:
     results = {}
     for value in values:
         settings = replace(AlignerSettings(), **dict(zip(names, value)))
-        results[value] = {name: per_document(docs, encoder, settings) for name, docs in sets.items()}
+        nulls: dict[str, list[int]] = {}
+        results[value] = {name: per_document(docs, encoder, settings, nulls) for name, docs in sets.items()}
         print(f"{dict(zip(names, value))}: " + "  ".join(
-            f"{name} {f1(list(d.values())):.3f}" for name, d in results[value].items()), flush=True)
+            f"{name} {f1(list(d.values())):.3f} (null P/R {null_pr(nulls.get(name, [0] * 4))})"
+            for name, d in results[value].items()), flush=True)
     print(f"\nleave-one-set-out, {', '.join(names)} (strict F1 on the held-out set)\n")
     print(f"{'held-out set':22} | {'chosen on the others':>22} | {'its F1':>6} | {'default F1':>10} | "
           f"{'best here':>22} | mean F1 of each value on the others")
