@@ -139,8 +139,8 @@ class CachedEncoder:
         folder = CACHE / "texts"
         out, missing = [], []
         for t in texts:
-            backend = "" if self.float32 else "backend=onnx-q4"  # as for whole documents
-            key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, self.prompt or "", backend, t])
+            backend = [] if self.float32 else ["backend=onnx-q4"]  # as for whole documents
+            key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, self.prompt or "", *backend, t])
                                 ).encode())
             path = folder / f"{key.hexdigest()}.npy"
             if t in self._known:
