@@ -248,7 +248,8 @@ def test_align_reports_each_file_once_prefixed_without_a_terminal(tmp_path):
 
 def test_an_output_never_replaces_an_input(tmp_path):
     """The issue's own example, and a TEI aligned again onto itself: one line, exit status 1, the inputs as
-    they were, and no model loaded (it is refused in well under the time loading takes)."""
+    they were, and nothing encoded (stderr holds the refusal alone; tests/test_outputs.py checks that the model
+    is never made)."""
     import shutil
 
     from tests.test_tei import sample_alignments
