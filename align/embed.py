@@ -11,7 +11,7 @@ leave-one-set-out, the choice made on two sets loses on the third every time), w
 the stress sets made from them (omissions 0.826 / 0.820, joins 0.838 / 0.830). So ``query: `` stays.
 
 Two ways to run a model, one interface (``encode(texts, prompt, tokens=…)``): the default model goes through its
-4-bit ONNX graph (``align.e5_onnx``: no torch, a fraction of a second to start, several times faster); any other
+quantised ONNX graph (``align.e5_onnx``: no torch, a fraction of a second to start, several times faster); any other
 model, and the default one when ``POLYALIGN_ENCODER=torch`` or its graph failed its build check, through
 sentence-transformers in float32 (``SentenceTransformerModel``). The two give different vectors (cosine ≥ 0.99),
 so they are different model identities in the embedding cache.
@@ -108,7 +108,7 @@ def load_model(model: str | None = None, *, backend: str | None = None, device: 
                batch_size: int = 32, progress: Callable[[str], None] | None = None):
     """The model the Encoder runs, and the folder (or hub name) it came from.
 
-    The default model (``model`` None) runs on its 4-bit ONNX graph unless ``backend`` (else
+    The default model (``model`` None) runs on its quantised ONNX graph unless ``backend`` (else
     ``$POLYALIGN_ENCODER``) is "torch", or the graph is unavailable, which ``progress`` (else a warning) is told.
     """
     from polyalign.align.e5 import ensure_default_model
@@ -134,7 +134,7 @@ def load_model(model: str | None = None, *, backend: str | None = None, device: 
 class Encoder:
     """Encodes sentences with one model, loaded once, and counts the texts it encodes.
 
-    ``backend``: for the default model, "onnx" (its 4-bit graph, the default) or "torch" (float32; also chosen by
+    ``backend``: for the default model, "onnx" (its quantised graph, the default) or "torch" (float32; also chosen by
     ``$POLYALIGN_ENCODER=torch``); any other model always runs on sentence-transformers (see ``load_model``).
     ``cache``: where sentence vectors are kept between calls and runs (``align.embedding_cache``). True (the
     default) uses the default folder, a path another folder, False none; ``use_cache`` changes it later.

@@ -118,7 +118,7 @@ def model_identity(folder: str | os.PathLike, max_seq_length: int | None = None,
     file's relative path, size and modification time; files in hidden folders (.git, .cache) are left out.
     A copied or rebuilt model therefore misses once, which costs time and never returns a wrong vector.
     ``max_seq_length`` is there because callers may change the truncation length after loading.
-    ``backend``: how the model is run when not by sentence-transformers in float32 (``"onnx-q4"``, the default
+    ``backend``: how the model is run when not by sentence-transformers in float32 (``"onnx-q4-int8"``, the default
     model's fast path, ``align.e5_onnx``): its vectors differ, so it is part of the identity, and its graph's
     files count; without it the ``onnx/`` subfolder is left out, since sentence-transformers never reads it (and
     building the graph must not make the float32 entries miss).

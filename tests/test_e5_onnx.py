@@ -1,4 +1,4 @@
-"""The default model's fast path (align/e5_onnx.py): the 4-bit ONNX graph must give the float32 model's vectors on
+"""The default model's fast path (align/e5_onnx.py): the quantised ONNX graph must give the float32 model's vectors on
 real text, from one pass, without torch, as a model identity of its own in the embedding cache, and a graph that
 fails its check must never be used.
 
@@ -40,8 +40,8 @@ def sample_sentences() -> list[str]:
     return texts
 
 
-def test_the_default_model_runs_on_its_4_bit_graph(encoder, float32):
-    assert encoder.backend == e5_onnx.BACKEND == "onnx-q4"
+def test_the_default_model_runs_on_its_quantised_graph(encoder, float32):
+    assert encoder.backend == e5_onnx.BACKEND == "onnx-q4-int8"
     assert float32.backend == "sentence-transformers"
     folder = e5.default_model_dir()
     assert (folder / e5_onnx.ONNX_FILE).is_file()  # sentence-transformers' place for ONNX graphs: onnx/
@@ -90,9 +90,9 @@ def test_a_sentence_vector_does_not_depend_on_what_it_is_encoded_with(encoder):
 
 def test_the_fast_path_is_a_model_identity_of_its_own(encoder, float32, tmp_path):
     folder = e5.default_model_dir()
-    fast = model_identity(folder, 512, backend="onnx-q4")
+    fast = model_identity(folder, 512, backend=e5_onnx.BACKEND)
     slow = model_identity(folder, 512)
-    assert json.loads(fast)["backend"] == "onnx-q4" and "backend" not in json.loads(slow)
+    assert json.loads(fast)["backend"] == e5_onnx.BACKEND and "backend" not in json.loads(slow)
     assert not any(f[0].startswith("onnx/") for f in json.loads(slow)["files"])  # building the graph keeps float32's
 
     with_cache = []
@@ -106,7 +106,7 @@ def test_the_fast_path_is_a_model_identity_of_its_own(encoder, float32, tmp_path
         float32.encode(["Sixteen people were killed in two bars."])
         calls = encoder.calls
         encoder.encode(["Sixteen people were killed in two bars."])
-        assert encoder.calls == calls + 1  # the float32 entry is not an answer for the 4-bit graph
+        assert encoder.calls == calls + 1  # the float32 entry is not an answer for the quantised graph
     finally:
         float32.cache = encoder.cache = None  # the session's encoder has no cache
 
@@ -174,7 +174,7 @@ def test_a_graph_that_fails_its_check_is_refused_for_good(fake_model, monkeypatc
     def drifting(model_folder, out):
         built.append(out)
         (out / Path(e5_onnx.ONNX_FILE).name).write_bytes(b"half")  # written, then refused
-        raise e5_onnx.FastEncoderUnavailable("the 4-bit graph drifted from the float32 model (cosine 0.95)")
+        raise e5_onnx.FastEncoderUnavailable("the quantised graph drifted from the float32 model (cosine 0.95)")
 
     monkeypatch.setattr(e5_onnx, "build_onnx", drifting)
     said: list[str] = []
@@ -201,7 +201,8 @@ def test_a_build_that_crashes_is_retried_next_run(fake_model, monkeypatch):
 
 
 def test_without_its_graph_the_default_model_runs_in_float32_and_says_so(fake_model, monkeypatch):
-    (fake_model / e5_onnx.FAILED_FILE).write_text("the 4-bit graph drifted from the float32 model\n")
+    (fake_model / e5_onnx.FAILED_FILE).write_text(f"{e5_onnx.BACKEND}: the quantised graph drifted from the float32 "
+                                                  "model\n")
     loaded = []
 
     class Float32:
@@ -214,7 +215,7 @@ def test_without_its_graph_the_default_model_runs_in_float32_and_says_so(fake_mo
     said: list[str] = []
     model, path = embed.load_model(progress=said.append)
     assert isinstance(model, Float32) and loaded == [str(fake_model)] == [path]
-    assert said == ["warning: not using the fast encoder: the 4-bit graph drifted from the float32 model; "
+    assert said == ["warning: not using the fast encoder: the quantised graph drifted from the float32 model; "
                     "encoding in float32 (slower)"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -250,3 +251,22 @@ def test_the_check_tells_a_good_graph_from_a_bad_one(encoder):
     wrong = [np.roll(r, 7, axis=1) for r in reference]  # the dimensions shuffled: what a botched export gives
     cosine, token_cosine = e5_onnx.check(graph, sentences, wrong)
     assert cosine < e5_onnx.CHECK_MIN_COSINE and token_cosine < e5_onnx.CHECK_MIN_TOKEN_COSINE
+
+
+def test_a_graph_of_an_earlier_recipe_is_rebuilt(fake_model, monkeypatch):
+    """A folder built by an earlier polyalign (every product 4-bit, ``onnx/model_q4.onnx``) gives other vectors:
+    its ``onnx/`` is replaced by this recipe's graph, and its refusal note, if any, does not stop this recipe."""
+    old = fake_model / "onnx"
+    old.mkdir()
+    (old / "model_q4.onnx").write_bytes(b"earlier recipe")
+    (fake_model / e5_onnx.FAILED_FILE).write_text("the 4-bit graph drifted from the float32 model\n")
+    monkeypatch.setattr(e5_onnx, "build_onnx", lambda model_folder, out: (out / Path(e5_onnx.ONNX_FILE).name).touch())
+    assert e5_onnx.ensure_fast_model() == fake_model
+    assert sorted(p.relative_to(fake_model).as_posix() for p in fake_model.rglob("*")) == ["onnx", e5_onnx.ONNX_FILE]
+
+
+def test_this_recipes_refusal_is_remembered_across_processes(fake_model, monkeypatch):
+    (fake_model / e5_onnx.FAILED_FILE).write_text(f"{e5_onnx.BACKEND}: the quantised graph drifted (cosine 0.95)\n")
+    monkeypatch.setattr(e5_onnx, "build_onnx", lambda model_folder, out: pytest.fail("rebuilt a refused recipe"))
+    with pytest.raises(e5_onnx.FastEncoderUnavailable, match=r"^the quantised graph drifted \(cosine 0.95\)$"):
+        e5_onnx.ensure_fast_model()

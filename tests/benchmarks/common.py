@@ -20,6 +20,7 @@ import numpy as np
 from polyalign.align.aligner import AlignedBead, AlignerSettings, Side, align
 from polyalign.align.confidence import Calibration
 from polyalign.align.document import Document
+from polyalign.align.e5_onnx import BACKEND
 from polyalign.align.evaluate import Counts, IndexBead, read_beads, score_document
 from polyalign.align.pipeline import Embedded, align_pair, read_versions, side_of
 
@@ -103,7 +104,7 @@ class CachedEncoder:
 
     model: str | None = None
     prompt: str | None = None  # None: the prompt the Encoder chooses (query: for e5); "" for none at all
-    backend: str | None = None  # the default model's: "onnx" (4-bit, the default) or "torch" (float32); see embed
+    backend: str | None = None  # the default model's: "onnx" (the quantised graph, the default) or "torch" (float32); see embed
     calls: int = 0
     seconds: float = 0.0
     span_texts: int = 0  # spans asked for as text (``encode``), whether the disk had them or not
@@ -139,7 +140,7 @@ class CachedEncoder:
         folder = CACHE / "texts"
         out, missing = [], []
         for t in texts:
-            backend = [] if self.float32 else ["backend=onnx-q4"]  # as for whole documents
+            backend = [] if self.float32 else [f"backend={BACKEND}"]  # as for whole documents
             key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, self.prompt or "", *backend, t])
                                 ).encode())
             path = folder / f"{key.hexdigest()}.npy"
@@ -177,7 +178,7 @@ class CachedEncoder:
         from polyalign.align.e5 import DEFAULT_MODEL
 
         prompt = [] if self.prompt is None else [f"prompt={self.prompt}"]
-        backend = [] if self.float32 else ["backend=onnx-q4"]  # float32 keys are those of before the fast path
+        backend = [] if self.float32 else [f"backend={BACKEND}"]  # float32 keys are those of before the fast path
         key = hashlib.sha1(("\n".join([CACHE_FORMAT, self.model or DEFAULT_MODEL, *prompt, *backend, *texts])
                             ).encode()).hexdigest()
         path = CACHE / f"{key}.npz"

@@ -1,4 +1,4 @@
-"""The default model's two encoders side by side: the 4-bit ONNX graph (the default) and the float32 model on
+"""The default model's two encoders side by side: the quantised ONNX graph (the default; int8 and 4-bit products) and the float32 model on
 sentence-transformers (``POLYALIGN_ENCODER=torch``), on the same texts, in one run.
 
     python tests/benchmarks/encoder_speed.py [--sentences 1000] [--runs 3] [--no-f1]
@@ -26,10 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from polyalign.align.e5_onnx import BACKEND
 from common import CachedEncoder, gold_sets, measure, read_lines
 
 REPO = Path(__file__).resolve().parents[2]
-PATHS = {"onnx-q4": "onnx", "float32 torch": "torch"}  # label → POLYALIGN_ENCODER
+PATHS = {"onnx int8+q4": "onnx", "float32 torch": "torch"}  # label → POLYALIGN_ENCODER
 
 # Run in a child process: patch the Encoder to print the wall-clock time when its first sentences are encoded,
 # then run the command as the console script does.
@@ -121,7 +122,7 @@ def main() -> None:
     rows = {}
     for label, path in PATHS.items():
         speed = throughput(path, texts, args.threads)
-        expected = "sentence-transformers" if path == "torch" else "onnx-q4"
+        expected = "sentence-transformers" if path == "torch" else BACKEND
         if speed["backend"] != expected:
             raise SystemExit(f"{label}: the Encoder ran on {speed['backend']}, not {expected}")
         rows[label] = {"startup s": startup_seconds(path, args.runs), "load s": speed["load_s"],
@@ -134,15 +135,15 @@ def main() -> None:
     for label, row in rows.items():
         print(f"{label:14} | {row['startup s']:9.2f} {row['load s']:7.2f} {row['sentences/s']:11.1f} "
               f"{row['peak MB']:8.0f}")
-    fast, slow = rows["onnx-q4"], rows["float32 torch"]
-    print(f"ratio (onnx-q4 / float32): {fast['sentences/s'] / slow['sentences/s']:.2f}x sentences/s, "
+    fast, slow = rows["onnx int8+q4"], rows["float32 torch"]
+    print(f"ratio (onnx / float32): {fast['sentences/s'] / slow['sentences/s']:.2f}x sentences/s, "
           f"startup {slow['startup s'] / fast['startup s']:.1f}x shorter, "
           f"peak memory {fast['peak MB'] / slow['peak MB']:.2f}x")
     if args.no_f1:
         return
 
     sets = gold_sets()
-    print(f"\n{'set':18} | {'strict F1 q4':>14} {'float32':>8} {'diff':>7} | {'ECE q4':>8} {'float32':>8}")
+    print(f"\n{'set':18} | {'strict F1 onnx':>14} {'float32':>8} {'diff':>7} | {'ECE onnx':>8} {'float32':>8}")
     encoders = {path: CachedEncoder(backend=path) for path in PATHS.values()}
     for name, docs in sets.items():
         fast, slow = (measure(docs, encoders[path]) for path in ("onnx", "torch"))
