@@ -107,13 +107,17 @@ class Side:
     texts: list[str] | None = None  # the sentences, for the numbers they contain
     max_span: int = 4
     tokens: list[np.ndarray] | None = None  # contextual token vectors per sentence, for token coverage
+    centre: np.ndarray | None = None  # the mean vector ``centred`` removed (None: not centred); spans encoded
+    # later as text (``encode_spans``) are centred by it too
     spans: dict[int, np.ndarray] = field(init=False, repr=False)
     span_lengths: dict[int, np.ndarray] = field(init=False, repr=False)
     crossings: dict[int, np.ndarray] = field(init=False, repr=False)
     numbers: list[frozenset[str]] = field(init=False, repr=False)
+    encoded: set[tuple[int, int]] = field(init=False, repr=False)  # (start, size) of the spans encoded as text
 
     def __post_init__(self) -> None:
         n = len(self.vectors)
+        self.encoded = set()
         self.numbers = [frozenset(NUMBER.findall(t)) for t in self.texts] if self.texts else [frozenset()] * n
         weighted = self.vectors * np.sqrt(np.maximum(self.lengths, 1.0))[:, None]
         starts = np.zeros(n + 1, dtype=bool)
@@ -137,17 +141,18 @@ class Side:
         as the sentence itself. Without that direction, an unrelated sentence in a span costs what it
         should, and cosines spread over the whole scale.
         """
-        centred = self.vectors - self.vectors.mean(axis=0)
+        mean = self.vectors.mean(axis=0)
+        centred = self.vectors - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
         tokens = centred_tokens(self.tokens) if self.tokens is not None else None
-        return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span, tokens)
+        return Side(centred, self.lengths, self.paragraph_starts, self.texts, self.max_span, tokens, mean)
 
     def slice(self, start: int, stop: int) -> "Side":
         """Sentences ``start`` to ``stop`` as a side of their own (vectors as they are, not centred again)."""
         return Side(self.vectors[start:stop], self.lengths[start:stop],
                     frozenset(p - start for p in self.paragraph_starts if start <= p < stop),
                     self.texts[start:stop] if self.texts is not None else None, self.max_span,
-                    self.tokens[start:stop] if self.tokens is not None else None)
+                    self.tokens[start:stop] if self.tokens is not None else None, self.centre)
 
     def span_numbers(self, start: int, size: int) -> frozenset[str]:
         return frozenset().union(*self.numbers[start:start + size])
@@ -275,7 +280,8 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     ``centre=False`` and ``strength`` are for sides that are stretches of texts already centred as a whole
     (``align_around``): a stretch's own mean would be a poor estimate of the text's common direction, and its
     few anchors of the pair's strength. ``encode`` (the encoder that made the sentence vectors) lets the beads
-    the programme hesitates over be scored on their spans' own text (``settings.span_threshold``).
+    the programme hesitates over be scored on their spans' own text (``settings.span_threshold``); sides
+    given centred must come from ``Side.centred`` (or a slice of one), which remembers the mean to remove.
     """
     n, m = len(src), len(tgt)
     if n == 0 or m == 0:
@@ -283,7 +289,6 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
         lengths = alone.lengths / max(float(np.median(alone.lengths)), 1.0) if len(alone) else []
         return [AlignedBead((k,) if n else (), () if n else (k,), settings.skip, 0.0, strength or 0.0, float(length))
                 for k, length in enumerate(lengths)]
-    means = (src.vectors.mean(axis=0), tgt.vectors.mean(axis=0)) if centre else None
     if centre:
         src, tgt = src.centred(), tgt.centred()
     first = first_pass(src, tgt, settings)
@@ -301,11 +306,12 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
     path = best_path(table)
     chance = posteriors(table, path, settings.temperature)  # not in the pair's units: see the module docstring
-    if encode is not None and settings.span_threshold and means is not None and src.texts and tgt.texts:
+    if encode is not None and settings.span_threshold and src.centre is not None and tgt.centre is not None \
+            and src.texts and tgt.texts:
         doubtful = sorted((p, k, bead) for k, (bead, p) in enumerate(zip(_beads_from_path(path, scorer, skip), chance))
                           if p < settings.span_threshold)
         budget = int(settings.span_budget * (n + m))
-        if encode_spans(src, tgt, [bead for _, _, bead in doubtful], encode, means, budget):
+        if encode_spans(src, tgt, [bead for _, _, bead in doubtful], encode, budget):
             table = score_table(band, bead_shapes(settings.max_bead), scorer, skip)
             path = best_path(table)
             chance = posteriors(table, path, settings.temperature)
@@ -334,22 +340,24 @@ def null_scores(src: Side, tgt: Side, band: Band, strength: float,
 
 
 def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanEncoder,
-                 means: tuple[np.ndarray, np.ndarray], budget: int | None = None) -> int:
+                 budget: int | None = None) -> int:
     """Replace the summed vectors of the spans these beads hesitate over by the encoder's vector of their text.
 
     A span's vector is otherwise the length-weighted sum of its sentences' vectors: cheap, but blind to how
     the sentences read together, which is what a weak pair's merges hinge on (Bertalign encodes every window;
     this encodes only the doubtful ones). For each bead, the spans of two to four sentences it has on each
-    side, and each side grown by one sentence either way. ``means`` are the sides' mean vectors before
-    centring: the new vectors are centred the same way. ``budget``: at most this many texts, the first beads'
-    first (a bead's spans are taken whole or not at all). Returns how many texts were encoded."""
+    side, and each side grown by one sentence either way; spans a side has encoded before (for another pair
+    of the same versions) are kept and not asked for again. The new vectors are centred as the sides were
+    (``Side.centre``). ``budget``: at most this many texts, the first beads' first (a bead's spans are taken
+    whole or not at all). Returns how many texts were encoded."""
     wanted: tuple[set, set] = (set(), set())
     for bead in beads:
         more = [set(), set()]
         for k, (side, ids) in enumerate(((src, bead.src), (tgt, bead.tgt))):
             around = ((ids[0], len(ids)), (ids[0] - 1, len(ids) + 1), (ids[0], len(ids) + 1)) if ids else ()
             for start, size in around:
-                if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side):
+                if 2 <= size <= side.max_span and start >= 0 and start + size <= len(side) \
+                        and (start, size) not in side.encoded:
                     more[k].add((start, size))
         added = len(more[0] - wanted[0]) + len(more[1] - wanted[1])
         if budget is not None and sum(map(len, wanted)) + added > budget:
@@ -357,13 +365,14 @@ def encode_spans(src: Side, tgt: Side, beads: list["AlignedBead"], encode: SpanE
         wanted[0].update(more[0])
         wanted[1].update(more[1])
     total = 0
-    for side, mean, spans in ((src, means[0], sorted(wanted[0])), (tgt, means[1], sorted(wanted[1]))):
+    for side, spans in ((src, sorted(wanted[0])), (tgt, sorted(wanted[1]))):
         if not spans:
             continue
-        vectors = np.asarray(encode([" ".join(side.texts[a:a + k]) for a, k in spans]), dtype=float) - mean
+        vectors = np.asarray(encode([" ".join(side.texts[a:a + k]) for a, k in spans]), dtype=float) - side.centre
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         for (start, size), vector in zip(spans, vectors):
             side.spans[size][start] = vector
+        side.encoded.update(spans)
         total += len(spans)
     return total
 
@@ -394,11 +403,13 @@ Span = tuple[int, int]  # half-open range of sentence positions
 
 
 def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
-                 settings: AlignerSettings = AlignerSettings()) -> list[AlignedBead]:
+                 settings: AlignerSettings = AlignerSettings(), *, encode: SpanEncoder | None = None
+                 ) -> list[AlignedBead]:
     """Beads covering both sides in which the ``kept`` beads (source and target ranges, in order, e.g. links a
     reviewer confirmed) stay exactly as they are; the aligner runs only on the stretches between them.
 
     Kept beads come back with posterior 1 and no score of their own (NaN): they are a person's decision.
+    ``encode``: as for ``align``, per stretch.
     """
     src, tgt = src.centred(), tgt.centred()
     strength = pair_strength(confident_anchors(first_pass(src, tgt, settings), src, tgt), src, tgt, unknown=0.0)
@@ -407,7 +418,8 @@ def align_around(src: Side, tgt: Side, kept: list[tuple[Span, Span]],
         if i0 < i or j0 < j or i1 < i0 or j1 < j0:
             raise ValueError(f"confirmed links cross or overlap (source sentence {i0 + 1}, target sentence "
                              f"{j0 + 1}); fix them, `polyalign validate` shows where")
-        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False, strength=strength) \
+        stretch = align(src.slice(i, i0), tgt.slice(j, j0), settings, centre=False, strength=strength,
+                        encode=encode) \
             if (i0 > i or j0 > j) else []
         beads += [b._replace(src=tuple(k + i for k in b.src), tgt=tuple(k + j for k in b.tgt)) for b in stretch]
         if i1 > i0 or j1 > j0:

@@ -136,7 +136,8 @@ def align_pair(source: Document, target: Document, source_embedded: Embedded, ta
     kept = [(bead, ranges) for bead, ranges in _bead_ranges(earlier) if bead.status is Status.CONFIRMED] \
         if earlier else []
     if kept:
-        found = align_around(src_side, tgt_side, [ranges for _, ranges in kept], settings)
+        found = align_around(src_side, tgt_side, [ranges for _, ranges in kept], settings,
+                             encode=None if gloss else encode)
     else:
         found = align(src_side, tgt_side, settings, encode=None if gloss else encode)
     confidences = calibration.confidence(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyalign.align.aligner import AlignerSettings, Side, align
+from polyalign.align.aligner import AlignerSettings, Side, align, align_around
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -230,6 +230,61 @@ def test_a_doubtful_merge_is_settled_by_the_spans_own_text():
     assert "s10 s11" in asked and len(asked) < 10  # only around the doubtful beads
     before = len(asked)
     assert shapes(align(*sides(), encode=encode)) == shapes(summed) and len(asked) == before  # off by default
+
+
+def merge_case(seed: int = 21):
+    """Thirty sentences, and a translation that says source sentences 10 and 11 in one sentence, a meaning only
+    their text read together has (not the sum of their vectors). Returns the two sides' vectors, texts and
+    lengths, and an encoder that knows every sentence and span (``asked``: what it was asked for)."""
+    rng = np.random.default_rng(seed)
+    src = unit(rng.normal(size=(30, 64)))
+    tgt = unit(src + 0.3 * unit(rng.normal(size=(30, 64))))
+    joint = unit(rng.normal(size=64))
+    tgt = np.vstack([tgt[:10], unit(joint + 0.3 * unit(rng.normal(size=64)))[None], tgt[12:]])
+    (stexts, svec), (ttexts, tvec) = _texts(src, "s"), _texts(tgt, "t")
+    known, asked = {**svec, **tvec}, []
+
+    def encode(texts):
+        asked.extend(texts)
+        return np.array([joint if t == "s10 s11" else unit(sum(known[w] for w in t.split())) for t in texts])
+
+    return (src, stexts, np.full(30, 80.0)), (tgt, ttexts, np.asarray([80.0] * 10 + [160.0] + [80.0] * 18)), \
+        encode, asked
+
+
+def test_sides_centred_beforehand_encode_their_spans_centred_the_same_way():
+    """The joint aligner and the stretches between confirmed links get sides centred once for the whole text
+    (``centre=False``): the spans encoded for them must be centred by that text's mean, as ``align`` centres
+    its own."""
+    (sv, st, sl), (tv, tt, tl), encode, asked = merge_case()
+    sides = lambda: (Side(sv, sl, texts=st), Side(tv, tl, texts=tt))  # noqa: E731
+    settings = AlignerSettings(span_threshold=0.9)
+    own = align(*sides(), settings, encode=encode)
+    src, tgt = (s.centred() for s in sides())
+    np.testing.assert_allclose(src.centre, sv.mean(axis=0))
+    given = align(src, tgt, settings, centre=False, encode=encode)
+    assert shapes(given) == shapes(own) and ((10, 11), (10,)) in shapes(given)
+    assert [b.score for b in given] == pytest.approx([b.score for b in own])
+    before = len(asked)
+    align(*sides(), settings, centre=False, encode=encode)  # never centred: no mean to centre a span by
+    assert len(asked) == before
+    around = align_around(*sides(), [((0, 5), (0, 5))], settings, encode=encode)  # a confirmed link elsewhere
+    assert ((10, 11), (10,)) in shapes(around) and ((0, 1, 2, 3, 4), (0, 1, 2, 3, 4)) in shapes(around)
+
+
+def test_a_side_encodes_a_span_once_whatever_pairs_it_is_in():
+    """The joint aligner aligns each version with every other: a span encoded for one pair is not asked again."""
+    from polyalign.align.aligner import AlignedBead, encode_spans
+
+    (sv, st, sl), (tv, tt, tl), encode, asked = merge_case()
+    src = Side(sv, sl, texts=st).centred()
+    doubtful = [AlignedBead((10, 11), (10,), 0.0)]
+    first = encode_spans(src, Side(tv, tl, texts=tt).centred(), doubtful, encode)
+    assert "s10 s11" in asked and first == len(asked)
+    source_spans = sum(t.startswith("s") for t in asked)
+    again = encode_spans(src, Side(tv, tl, texts=tt).centred(), doubtful, encode)  # the source with another target
+    assert again == first - source_spans > 0
+    assert not any(t.startswith("s") for t in asked[first:])
 
 
 def test_faithful_sentences_stay_apart_when_their_concatenation_says_something_else():

@@ -186,3 +186,31 @@ def test_the_other_pairs_settle_the_doubts_of_a_given_pivot(encoder):
     joint = joint_rows(sides, AlignerSettings(), pivot=1, pair_beads=pairs)
     assert len(set(alone) & gold) < len(gold)
     assert set(joint.rows) == gold
+
+
+def test_the_pairs_of_a_joint_alignment_encode_the_spans_they_doubt():
+    """As ``polyalign align`` does for two versions: a merge only the spans' own text shows is found jointly too,
+    and each version's spans are encoded once for all its pairs."""
+    from tests.test_aligner import merge_case
+
+    (sv, st, sl), (tv, tt, tl), encode, asked = merge_case()
+    third = (tv + 0.05 * np.random.default_rng(3).normal(size=tv.shape))  # a second translation, merged alike
+    third /= np.linalg.norm(third, axis=1, keepdims=True)
+
+    def sides():
+        return [Side(sv, sl, texts=st).centred(), Side(tv, tl, texts=tt).centred(),
+                Side(third, tl, texts=[f"u{k}" for k in range(len(tt))]).centred()]
+
+    settings = AlignerSettings(span_threshold=0.9)
+    merged = ((10, 11), (10,), (10,))
+    assert merged not in joint_rows(sides(), settings).rows
+    known = dict(zip([f"u{k}" for k in range(len(tt))], third))
+    found = joint_rows(sides(), settings, encode=lambda texts: np.array(
+        [unit_sum([known[w] for w in t.split()]) if t.startswith("u") else encode([t])[0] for t in texts]))
+    assert merged in found.rows
+    assert len(asked) == len(set(asked))  # no span asked twice
+
+
+def unit_sum(vectors) -> np.ndarray:
+    total = np.sum(vectors, axis=0)
+    return total / np.linalg.norm(total)

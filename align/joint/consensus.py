@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from polyalign.align.aligner import AlignedBead, AlignerSettings, BeadScorer, Side, align
+from polyalign.align.aligner import AlignedBead, AlignerSettings, BeadScorer, Side, SpanEncoder, align
 from polyalign.align.coverage import TokenCoverage
 from polyalign.align.dp import Band, band_around_path
 
@@ -170,18 +170,22 @@ class Joint:
     star_scores: dict[int, float]  # each star's total joint score, by pivot
 
 
-def align_pairs(sides: Sequence[Side], settings: AlignerSettings) -> dict[tuple[int, int], list[AlignedBead]]:
-    """Every pair aligned on its own; ``sides`` must be centred already (``Side.centred``)."""
-    return {(u, v): align(sides[u], sides[v], settings, centre=False) for u, v in pair_keys(len(sides))}
+def align_pairs(sides: Sequence[Side], settings: AlignerSettings,
+                encode: SpanEncoder | None = None) -> dict[tuple[int, int], list[AlignedBead]]:
+    """Every pair aligned on its own; ``sides`` must be centred already (``Side.centred``). ``encode``: as for
+    ``aligner.align``; a span one pair encodes is the version's for every pair after it, and for the rows'
+    scores."""
+    return {(u, v): align(sides[u], sides[v], settings, centre=False, encode=encode) for u, v in pair_keys(len(sides))}
 
 
 def joint_rows(sides: Sequence[Side], settings: AlignerSettings = AlignerSettings(), *, pivot: int | None = None,
-               pair_beads: dict[tuple[int, int], list[AlignedBead]] | None = None) -> Joint:
+               pair_beads: dict[tuple[int, int], list[AlignedBead]] | None = None,
+               encode: SpanEncoder | None = None) -> Joint:
     """Rows over all ``sides`` (centred already). ``pivot`` None: the version whose star scores best, which
-    then also breaks ties in the consensus."""
+    then also breaks ties in the consensus. ``encode``: see ``align_pairs``."""
     k = len(sides)
     sizes = [len(s) for s in sides]
-    pair_beads = pair_beads if pair_beads is not None else align_pairs(sides, settings)
+    pair_beads = pair_beads if pair_beads is not None else align_pairs(sides, settings, encode)
 
     def star(p: int) -> list[IndexRow]:
         return star_rows(p, sizes, {v: oriented([(b.src, b.tgt) for b in pair_beads[min(p, v), max(p, v)]], v < p)

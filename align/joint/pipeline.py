@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from polyalign.align.aligner import AlignerSettings, Side, align
+from polyalign.align.aligner import AlignerSettings, Side, SpanEncoder, align
 from polyalign.align.beads import Status
 from polyalign.align.confidence import Calibration
 from polyalign.align.document import Document
@@ -45,7 +45,7 @@ def align_joint(docs: list[Document], encoder, *, pivot: str | None = None,
         pivot, chosen = earlier.pivot, earlier.pivot_chosen
     report(f"aligning {len(docs)} versions jointly ({len(docs) * (len(docs) - 1) // 2} pairs)")
     found = joint_rows_around(sides, [(row, before) for row, before, _ in kept], settings,
-                              pivot=names.index(pivot) if pivot is not None else None)
+                              pivot=names.index(pivot) if pivot is not None else None, encode=encoder.encode)
     return _joint_alignment(docs, found, {row: earlier_row for row, _, earlier_row in kept}, settings,
                             encoder.name, chosen)
 
@@ -54,10 +54,11 @@ Kept = tuple[IndexRow, tuple[int, ...]]  # a kept row, and where it starts in ev
 
 
 def joint_rows_around(sides: Sequence[Side], kept: Sequence[Kept], settings: AlignerSettings, *,
-                      pivot: int | None = None) -> Joint:
-    """``joint_rows`` on the stretches between the ``kept`` rows (in order), which stay as they are."""
+                      pivot: int | None = None, encode: SpanEncoder | None = None) -> Joint:
+    """``joint_rows`` on the stretches between the ``kept`` rows (in order), which stay as they are.
+    ``encode``: the encoder of the sentence vectors, for the spans the pairwise alignments doubt."""
     if not kept:
-        return joint_rows(sides, settings, pivot=pivot)
+        return joint_rows(sides, settings, pivot=pivot, encode=encode)
     k = len(sides)
     rows: list[IndexRow] = []
     scores: list[float] = []
@@ -67,7 +68,8 @@ def joint_rows_around(sides: Sequence[Side], kept: Sequence[Kept], settings: Ali
         if any(b < a for a, b in zip(start, before)):
             raise ValueError("confirmed rows cross or overlap; fix them, `polyalign validate` shows where")
         if any(b > a for a, b in zip(start, before)):
-            part = joint_rows([s.slice(a, b) for s, a, b in zip(sides, start, before)], settings, pivot=pivot)
+            part = joint_rows([s.slice(a, b) for s, a, b in zip(sides, start, before)], settings, pivot=pivot,
+                              encode=encode)
             rows += [tuple(tuple(i + start[v] for i in slot) for v, slot in enumerate(r)) for r in part.rows]
             scores += part.scores
             for key, beads in part.pair_beads.items():  # back in whole-text positions, for the confidences

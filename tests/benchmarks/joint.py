@@ -57,17 +57,22 @@ def pair_gold(doc: str, a: str, b: str):
 def run(gold: Path, encoder: CachedEncoder, settings: AlignerSettings = AlignerSettings()) -> list[dict]:
     doc, langs = gold.stem.split(".")[0], gold.stem.split(".")[1].split("-")
     docs = read_versions([SAMPLES / f"{doc}.{lang}.txt" for lang in langs], [None] * len(langs))
-    sides = [side_of(d, encoder.encode_with_tokens([s.text for s in d.sentences])).centred() for d in docs]
+    def centred_sides() -> list:  # afresh for each way of aligning: a side keeps the spans encoded for it
+        return [side_of(d, encoder.encode_with_tokens([s.text for s in d.sentences])).centred() for d in docs]
+
     truth = read_rows(gold)
+    sides = centred_sides()
     start = time.perf_counter()
-    pairwise = {(u, v): align(sides[u], sides[v], settings, centre=False) for u, v in pair_keys(len(docs))}
+    pairwise = {(u, v): align(sides[u], sides[v], settings, centre=False, encode=encoder.encode)
+                for u, v in pair_keys(len(docs))}
     pair_seconds = time.perf_counter() - start
+    alone = centred_sides()
     start = time.perf_counter()
     for v in range(1, len(docs)):  # what `polyalign align` did before: the pivot (first file) to each other
-        align(sides[0], sides[v], settings, centre=False)
+        align(alone[0], alone[v], settings, centre=False, encode=encoder.encode)
     star_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    joint = joint_rows(sides, settings)
+    joint = joint_rows(centred_sides(), settings, encode=encoder.encode)  # as align_joint runs it
     joint_seconds = time.perf_counter() - start
     sizes = [len(s) for s in sides]  # the old output composed: rows of the first file's star alone
     star = star_rows(0, sizes, {v: oriented([(b.src, b.tgt) for b in pairwise[0, v]], False)
@@ -88,7 +93,7 @@ def run(gold: Path, encoder: CachedEncoder, settings: AlignerSettings = AlignerS
     for p in range(len(docs)):
         alone_rows = star_rows(p, sizes, {v: oriented([(b.src, b.tgt) for b in pairwise[min(p, v), max(p, v)]], v < p)
                                           for v in range(len(docs)) if v != p})
-        given = joint_rows(sides, settings, pivot=p, pair_beads=pairwise)
+        given = joint_rows(sides, settings, pivot=p, pair_beads=pairwise)  # the sides the pairs encoded spans for
         per_pivot[langs[p]] = (len(set(alone_rows) & set(truth)), len(set(given.rows) & set(truth)), len(truth))
     out.append({"doc": doc, "pivot": langs[joint.pivot], "seconds": (star_seconds, pair_seconds, joint_seconds),
                 "per_pivot": per_pivot})
