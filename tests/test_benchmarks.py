@@ -41,3 +41,10 @@ def test_benchmark_beads_are_the_commands_beads(common, encoder, tmp_path: Path)
     command = read_beads(tmp_path / "out.txt")
     assert [(b.source, b.target) for b in benchmark] == [(b.source, b.target) for b in command]
     assert len(benchmark) > 50
+
+
+def test_a_perfectly_calibrated_confidence_still_shows_an_ece_that_shrinks_with_the_beads(common):
+    assert common.ece_by_chance([1.0] * 100) == (0.0, 0.0)  # beads that are surely right are always right
+    few, many = common.ece_by_chance([0.9] * 400), common.ece_by_chance([0.9] * 40_000)
+    assert few[0] > 3 * many[0] > 0  # a few hundred beads: the ECE a target must allow for by chance alone
+    assert few[1] > few[0]

@@ -323,6 +323,16 @@ def expected_calibration_error(confidences, right, bins: int = 10) -> float:
                      for k in range(bins) if (band == k).any()) / len(c))
 
 
+def ece_by_chance(confidences, draws: int = 500, seed: int = 0) -> tuple[float, float]:
+    """The ECE a perfectly calibrated confidence would still show on these beads: each bead's rightness drawn as a
+    coin flip with its confidence as the odds. Mean and 95th percentile over ``draws`` (seeded). On a few hundred
+    beads this is not small: it is the floor an ECE target for the set sits on."""
+    c = np.asarray(confidences, dtype=float)
+    rng = np.random.default_rng(seed)
+    values = [expected_calibration_error(c, rng.random(len(c)) < c) for _ in range(draws)]
+    return float(np.mean(values)), float(np.quantile(values, 0.95))
+
+
 def measure(docs: list[GoldDocument], encoder, settings: AlignerSettings = AlignerSettings(),
             calibration: Calibration | None = None) -> Measure:
     """Every document aligned as the command aligns it, scored against its gold."""
