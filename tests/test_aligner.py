@@ -207,31 +207,6 @@ def _texts(vectors: np.ndarray, name: str) -> tuple[list[str], dict[str, np.ndar
     return texts, dict(zip(texts, vectors))
 
 
-def test_a_doubtful_merge_is_settled_by_the_spans_own_text():
-    rng = np.random.default_rng(21)
-    src = unit(rng.normal(size=(30, 64)))
-    tgt = unit(src + 0.3 * unit(rng.normal(size=(30, 64))))
-    joint = unit(rng.normal(size=64))  # what source sentences 10 and 11 say together, and neither alone
-    tgt = np.vstack([tgt[:10], unit(joint + 0.3 * unit(rng.normal(size=64)))[None], tgt[12:]])
-    (stexts, svec), (ttexts, tvec) = _texts(src, "s"), _texts(tgt, "t")
-    known, asked = {**svec, **tvec}, []
-
-    def encode(texts):
-        asked.extend(texts)
-        return np.array([joint if t == "s10 s11" else unit(sum(known[w] for w in t.split())) for t in texts])
-
-    lengths = [80.0] * 10 + [160.0] + [80.0] * 18
-    sides = lambda: (Side(src, np.full(30, 80.0), texts=stexts), Side(tgt, np.asarray(lengths), texts=ttexts))  # noqa
-    summed = align(*sides(), AlignerSettings(span_threshold=0.9))  # no encoder: spans are summed vectors
-    assert ((10, 11), (10,)) not in shapes(summed)
-    beads = align(*sides(), AlignerSettings(span_threshold=0.9), encode=encode)
-    assert ((10, 11), (10,)) in shapes(beads)
-    assert ((9,), (9,)) in shapes(beads) and ((12,), (11,)) in shapes(beads)
-    assert "s10 s11" in asked and len(asked) < 10  # only around the doubtful beads
-    before = len(asked)
-    assert shapes(align(*sides(), encode=encode)) == shapes(summed) and len(asked) == before  # off by default
-
-
 def merge_case(seed: int = 21):
     """Thirty sentences, and a translation that says source sentences 10 and 11 in one sentence, a meaning only
     their text read together has (not the sum of their vectors). Returns the two sides' vectors, texts and
@@ -250,6 +225,19 @@ def merge_case(seed: int = 21):
 
     return (src, stexts, np.full(30, 80.0)), (tgt, ttexts, np.asarray([80.0] * 10 + [160.0] + [80.0] * 18)), \
         encode, asked
+
+
+def test_a_doubtful_merge_is_settled_by_the_spans_own_text():
+    (sv, st, sl), (tv, tt, tl), encode, asked = merge_case()
+    sides = lambda: (Side(sv, sl, texts=st), Side(tv, tl, texts=tt))  # noqa: E731
+    summed = align(*sides(), AlignerSettings(span_threshold=0.9))  # no encoder: spans are summed vectors
+    assert ((10, 11), (10,)) not in shapes(summed)
+    beads = align(*sides(), AlignerSettings(span_threshold=0.9), encode=encode)
+    assert ((10, 11), (10,)) in shapes(beads)
+    assert ((9,), (9,)) in shapes(beads) and ((12,), (11,)) in shapes(beads)
+    assert "s10 s11" in asked and len(asked) < 10  # only around the doubtful beads
+    before = len(asked)
+    assert shapes(align(*sides(), encode=encode)) == shapes(summed) and len(asked) == before  # off by default
 
 
 def test_sides_centred_beforehand_encode_their_spans_centred_the_same_way():
