@@ -114,7 +114,7 @@ def _put_aside(graphs: Path) -> None:
     """Remove an ``onnx/`` folder that lacks this recipe's graph (an earlier recipe's): renamed out of the way
     first, so that a process building at the same time never sees it half deleted (a process running the old
     graph has it in memory already)."""
-    if not graphs.is_dir():
+    if not graphs.is_dir() or (graphs / Path(ONNX_FILE).name).is_file():  # none, or another process built it
         return
     aside = graphs.with_name(f".{graphs.name}.{os.getpid()}.old")
     try:
