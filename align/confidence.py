@@ -26,7 +26,8 @@ What carries from the sets it is fitted on to text it has never seen (measured l
 
 Measured and left out (``tests/benchmarks/calibration_candidates.py`` prints all of it; each added to the features
 above, leave-one-set-out ECE on mac-dev-zh-en / textberg-dev / transread-en-fr against their 0.039 / 0.047 / 0.015;
-the default 4-bit encoder, spans encoded, 2026-12-05):
+the default encoder of the time (every product 4-bit), spans encoded, 2026-12-05; refitted on the int8 and 4-bit
+encoder: 0.037 / 0.051 / 0.014):
 
 * **The bead's neighbourhood.** The neighbours' lower posterior odds (0.050 / 0.043 / 0.014) or whether they are
   1-1 beads (0.050 / 0.042 / 0.014): mac-dev-zh-en loses what textberg-dev gains. The neighbours' lower score
