@@ -1,6 +1,7 @@
 """Bertalign's algorithm, reimplemented on polyalign's encoder: the reference polyalign's accuracy is judged against.
 
     python tests/benchmarks/bertalign_baseline.py [--sets textberg-dev mac-dev-zh-en …] [--no-polyalign]
+                                                  [--backend onnx|torch]
 
 Bertalign (bfsujason/bertalign, Liu & Zhu 2022, GPL-3) cannot be installed here (its current package needs Python
 ≥ 3.12, its pinned faiss-gpu ≤ 3.10) and encodes with LaBSE; this file is a reimplementation written from reading
@@ -297,9 +298,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="*", default=["textberg-dev", "mac-dev-zh-en", "transread-en-fr"])
     parser.add_argument("--no-polyalign", action="store_true", help="leave out polyalign's strict F1")
+    parser.add_argument("--backend", choices=("onnx", "torch"), default=None,
+                        help="the default model's backend: its quantised graph (the default) or float32")
     args = parser.parse_args()
     sets = gold_sets()
-    encoder = CachedEncoder()
+    encoder = CachedEncoder(backend=args.backend)
     head = (f"{'set':16} {'sents':>6} | {'strict P':>8} {'strict R':>8} {'strict F1':>9} {'lax F1':>7} "
             f"{'texts/sent':>10} {'calls now':>9} {'encode s':>8} {'align s':>7} {'total s':>7} | {'polyalign F1':>12}")
     print(head, flush=True)
