@@ -36,6 +36,17 @@ Each row: strict P / R / F1 and lax F1 (polyalign's scorer, Vecalign's conventio
 encoded per sentence as Bertalign encodes them; texts that really went through the model now (the rest came from
 the cache) and the seconds spent encoding and aligning; and beside it polyalign's strict F1 on the same set
 (``common.measure``, the command's beads).
+
+Measured on the 2-core machine (2026-12-05, encoding from cold under other load, ``nice``):
+
+| set | strict P / R / F1 | lax F1 | texts/sent | encode s | align s | polyalign strict F1 |
+|---|---|---|---|---|---|---|
+| textberg-dev | 0.876 / 0.903 / 0.889 | 0.990 | 4.00 | 103 | 0.5 | 0.903 |
+| mac-dev-zh-en | 0.828 / 0.830 / 0.829 | 0.982 | 4.00 | 198 | 1.8 | 0.873 |
+| transread-en-fr | 0.934 / 0.940 / 0.937 | 0.997 | 4.00 | 1216 | 7.2 | 0.943 |
+
+With ``--backend torch`` (the model in float32) textberg-dev gives 0.869 / 0.895 / **0.882**, lax 0.990: the
+figure of shared/notes/anchors.md §4 exactly (253 s encoding); the quantised graph's vectors move it to 0.889.
 """
 from __future__ import annotations
 
