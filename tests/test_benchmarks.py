@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from polyalign.align.evaluate import read_beads
@@ -48,3 +49,32 @@ def test_a_perfectly_calibrated_confidence_still_shows_an_ece_that_shrinks_with_
     few, many = common.ece_by_chance([0.9] * 400), common.ece_by_chance([0.9] * 40_000)
     assert few[0] > 3 * many[0] > 0  # a few hundred beads: the ECE a target must allow for by chance alone
     assert few[1] > few[0]
+
+
+def test_the_bertalign_reimplementation_finds_a_merge_a_split_and_an_omission(common):
+    """``bertalign_baseline``'s two passes on made-up window vectors, where the right beads are known: each
+    window's vector is the sum of its meanings' vectors (plus a little noise), its byte length the sum of its
+    sentences'."""
+    import bertalign_baseline as ba
+
+    rng = np.random.default_rng(0)
+    meaning = rng.normal(size=(40, 64))
+    # target: meanings 0-9 one a sentence, 10 and 11 in one sentence, 12 split in two, 13 left out, then 14-39
+    src_units = [[k] for k in range(40)]
+    tgt_units = [[k] for k in range(10)] + [[10, 11], [12], [12]] + [[k] for k in range(14, 40)]
+    src_bytes = [50] * 40
+    tgt_bytes = [50] * 10 + [100, 25, 25] + [50] * 26
+
+    def windows(units, sizes):
+        vecs, lens = np.zeros((4, len(units), 64), np.float32), np.full((4, len(units)), 3)
+        for k in range(1, 5):
+            for p in range(k - 1, len(units)):
+                v = meaning[[m for u in units[p - k + 1:p + 1] for m in u]].sum(0) + 0.2 * rng.normal(size=64)
+                vecs[k - 1, p], lens[k - 1, p] = v / np.linalg.norm(v), sum(sizes[p - k + 1:p + 1])
+        return vecs, lens
+
+    (src_vecs, src_lens), (tgt_vecs, tgt_lens) = windows(src_units, src_bytes), windows(tgt_units, tgt_bytes)
+    beads = ba.align_vectors(src_vecs, tgt_vecs, src_lens, tgt_lens)
+    assert beads[10:14] == [([10, 11], [10]), ([12], [11, 12]), ([13], []), ([14], [13])]
+    assert beads[:10] == [([k], [k]) for k in range(10)]
+    assert beads[14:] == [([k], [k - 1]) for k in range(15, 40)]
