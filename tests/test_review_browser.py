@@ -5,6 +5,7 @@ installs it). Without it these tests skip, saying so."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,28 @@ def test_merge_undo_confirm_save_and_reload(browser, review: ReviewServer) -> No
     assert [b.status.value for b in saved[:3]] == ["confirmed", "rejected", "auto"]
     assert saved[0].resp == "rev.Kari" and len(saved) == rows
     assert review.session.backup is not None and review.session.backup.exists()
+    assert page.errors == []
+
+
+def test_a_row_clicked_while_an_edit_is_saving_stays_selected(browser, review: ReviewServer) -> None:
+    """Enter confirms and moves on to the next row, but only if the reviewer has not clicked another row while the
+    confirmation was saving: the click wins, and the next key acts on the row clicked."""
+    session = review.session
+    saving = session.apply
+
+    def slow_apply(op: str, args: dict, rev: str | None) -> None:
+        time.sleep(0.6)  # a slow disk: the answer comes back after the click
+        saving(op, args, rev)
+    session.apply = slow_apply
+    page = open_page(browser, review.url)
+    merged = session.joint.rows[5].slots[0] + session.joint.rows[6].slots[0]
+    page.keyboard.press("Enter")
+    row(page, 5).locator(".num").click()
+    expect(row(page, 0)).to_contain_class("st-confirmed")
+    expect(row(page, 5)).to_contain_class("selected")
+    page.keyboard.press("m")
+    expect(page.locator("#message")).to_contain_text("merge: saved")
+    assert session.joint.rows[5].slots[0] == merged
     assert page.errors == []
 
 

@@ -348,12 +348,13 @@ function needSentence() {
 function help(show) { $("help").hidden = !(show === undefined ? $("help").hidden : show); }
 
 const ACTIONS = {
-  confirm: () => edit("confirm", { row: sel.row }).then(() => step(1)),
+  // Moving on after the answer comes back: only if the reviewer has not clicked another row meanwhile.
+  confirm: () => { const k = sel.row; return edit("confirm", { row: k }).then(() => { if (sel.row === k) step(1); }); },
   confirm_up_to: () => edit("confirm_up_to", { row: sel.row }),
   reject: () => edit("reject", { row: sel.row }),
   unconfirm: () => edit("unconfirm", { row: sel.row }),
   merge: () => edit("merge", { row: sel.row }),
-  merge_previous: () => { const k = sel.row; return edit("merge_previous", { row: k }).then(() => select(k - 1)); },
+  merge_previous: () => { const k = sel.row; return edit("merge_previous", { row: k }).then(() => { if (sel.row === k) select(k - 1); }); },
   split: () => edit("split", { row: sel.row }),
   move_up: () => { const a = needSentence(); return a && edit("move_up", a); },
   move_down: () => { const a = needSentence(); return a && edit("move_down", a); },
