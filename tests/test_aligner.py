@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyalign.align.aligner import AlignerSettings, Side, align, align_around
+from polyalign.align.aligner import AlignerSettings, Side, align, align_around, running_text
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -311,3 +311,24 @@ def test_spans_encoded_stay_within_the_budget_the_most_doubtful_first():
         counts.append(len(asked))
         assert len(asked) <= budget * 80
     assert counts[0] > counts[1] > 0 == counts[2]
+
+
+def test_running_text_marks_the_boundaries_a_splitter_cut_inside_a_sentence():
+    texts = ["Published in English ( London :", "Methuen , 1955 ) .", "He left.", "and came back.", "他说：", "好。", "End"]
+    assert running_text(texts).tolist() == [False, True, False, True, False, True, False, False]
+
+
+def test_a_link_with_an_edge_in_running_text_is_marked_and_slices_keep_their_edges():
+    src, tgt = translated(12, seed=31, noise=0.2)
+    texts = [f"Sentence {k} ends." if k != 5 else "It was printed in ( London :" for k in range(12)]
+    plain = [f"Sentence {k} ends." for k in range(12)]
+    source = Side(src, np.full(12, 80.0), texts=texts)
+    beads = align(source, Side(tgt, np.full(12, 80.0), texts=["Ohne Zahl."] * 12))
+    assert shapes(beads) == [((i,), (i,)) for i in range(12)]
+    assert [b.cuts_running_text for b in beads] == [k in (5, 6) for k in range(12)]
+    assert [b.has_number for b in beads] == [k != 5 for k in range(12)]  # the source's numbers; the target has none
+    unmarked = align(Side(src, np.full(12, 80.0), texts=plain), Side(tgt, np.full(12, 80.0)))
+    assert not any(b.cuts_running_text for b in unmarked)
+    stretch = source.slice(6, 9)  # the edge before sentence 6 lies outside the stretch, and is kept
+    assert stretch.runs_on.tolist() == [True, False, False, False]
+    assert source.centred().runs_on.tolist() == source.runs_on.tolist()

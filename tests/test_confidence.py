@@ -42,3 +42,13 @@ def test_a_short_unmatched_sentence_is_trusted_as_a_null_more_than_a_full_one():
 def test_a_bead_kept_from_a_review_has_a_confidence():
     kept = AlignedBead((1, 2), (1,), float("nan"), 1.0)  # align_around's beads: no score of their own
     assert np.isfinite(Calibration.load().confidence([kept])).all()
+
+
+def test_a_link_cutting_running_text_is_trusted_less():
+    """A link with an edge where the splitter cut a running sentence (``( London :``) is often half of a bead the
+    gold keeps whole, however sure the aligner is; a number shared raises a bead's score beyond its content."""
+    calibration = Calibration.load()
+    plain, cutting, numbered = calibration.confidence(
+        [link(0.95, 0.6), link(0.95, 0.6)._replace(cuts_running_text=True), link(0.95, 0.6)._replace(has_number=True)])
+    assert cutting < plain - 0.1
+    assert numbered < plain

@@ -8,7 +8,8 @@ calibration fitted on the other sets (``calibrate.py``). This prints, per develo
 
 1. the ECE a perfectly calibrated confidence would still show on that many beads (labels drawn as coin flips
    with the held-out confidences as odds): the floor the target sits on;
-2. the held-out ECE of ``align/confidence.py``'s features with one candidate feature added, and of the same
+2. the held-out ECE of ``align/confidence.py``'s features, of the same with each left out (what each is worth),
+   with one candidate feature added, and of the same
    features fitted another way (sets weighted alike, by the root of their size, with the stress sets made from
    the training sets, an isotonic step after the logistic fit);
 3. how often the links with a posterior of 0.9 or more are right, and those of them with a short side;
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import polyalign.align.aligner as aligner_module
-from polyalign.align.confidence import features
+from polyalign.align.confidence import FEATURES, features
 from common import CachedEncoder, aligned, ece_by_chance, expected_calibration_error, gold_sets, gold_sides
 from stress import stress_sets
 
@@ -89,10 +90,9 @@ def records(docs, encoder, set_name: str) -> list[dict]:
                      for side, ids, m in zip(sides, (bead.src, bead.tgt), median)]
             tokens = sum(len(side.tokens[x]) for side, ids in zip(sides, (bead.src, bead.tgt)) for x in ids) \
                 if all(side.tokens is not None for side in sides) else 0
-            numbers = any(side.span_numbers(ids[0], len(ids)) for side, ids in zip(sides, (bead.src, bead.tgt)) if ids)
             out.append(dict(set=set_name, base=doc.name.split("/")[0] if set_name.startswith("stress") else set_name,
                             doc=f"{set_name}/{doc.name}", bead=bead, right=(bead.src, bead.tgt) in gold,
-                            chars=chars, tokens=tokens, numbers=numbers, margin=margins[k]))
+                            chars=chars, tokens=tokens, margin=margins[k]))
     return out
 
 
@@ -133,7 +133,6 @@ def candidates(rec: list[dict]) -> dict[str, np.ndarray]:
         "1-2, 2-1, 2-2 each": np.column_stack([(a == x) & (b == y) for x, y in ((1, 2), (2, 1), (2, 2))]).astype(float),
         "log shorter side / median (link)": np.where(link, shortest, 0.0),
         "log word pieces (link)": np.where(link, np.log(np.maximum([r["tokens"] for r in rec], 1)), 0.0),
-        "bead has a number": np.array([r["numbers"] for r in rec], dtype=float),
     }
 
 
@@ -234,6 +233,8 @@ def main() -> None:
     print(f"{'perfectly calibrated, mean':{width}s}" + "".join(f" {floor[n]:15.3f}" for n in data.dev))
     print(f"{'perfectly calibrated, 95 %':{width}s}" + "".join(f" {top[n]:15.3f}" for n in data.dev))
     print(line("as shipped (calibrate.py)", held_out(data, data.x)))
+    for k, feature in enumerate(FEATURES):
+        print(line(f"- {feature}", held_out(data, np.delete(data.x, k, axis=1))))
     for mode in ("root", "alike", "stress", "stress alike", "isotonic"):
         print(line(f"  fitted: {mode}", held_out(data, data.x, mode)))
     for label, column in extra.items():
