@@ -181,8 +181,8 @@ def running_text(texts: list[str]) -> np.ndarray:
     """For each boundary between sentences (and the two edges), whether the text runs on across it: the
     sentence before ends in a comma, semicolon or colon, or the one after starts in lower case. A splitter
     cuts there in references and lists (``( London :``) and after abbreviations (``vgl .`` before a lower-case
-    word); a link whose edge falls there
-    is often half of a bead the gold keeps whole, however sure the aligner is (``confidence``)."""
+    word); a link whose edge falls there is often half of a bead the gold keeps whole, however sure the aligner
+    is (``confidence``)."""
     out = np.zeros(len(texts) + 1, dtype=bool)
     for k in range(1, len(texts)):
         out[k] = bool(RUNS_ON.search(texts[k - 1])) or texts[k].lstrip()[:1].islower()
