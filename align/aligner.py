@@ -30,8 +30,8 @@ language pair, a less-resourced language, subtitles) has lower cosines throughou
 their merger by less, while what coverage gains by chance from a bigger span (more tokens to find a best match
 among) stays the same: weights tuned on strong literary pairs push a weak pair into merging (2-2, 2-3). The
 pair's strength is the median cosine of its anchors; below the reference, the level of the literary pairs the
-weights were tuned on (0.64), the coverage weight shrinks in proportion. Those pairs are untouched by construction; mac-dev-zh-en (median 0.35) goes from 0.833 to 0.865 strict F1. A higher reference
-would also retune the strong pairs: measured leave-one-set-out, that does not carry over (textberg-dev falls to
+weights were tuned on (0.64), the coverage weight shrinks in proportion. Those pairs are untouched by
+construction; mac-dev-zh-en (median 0.35) goes from 0.833 to 0.865 strict F1. A higher reference would also retune the strong pairs: measured leave-one-set-out, that does not carry over (textberg-dev falls to
 0.883 at 1.0). The skip is not scaled: scaling it too made a weak pair skip more, nearly always wrongly. Nor is
 the posterior temperature: scaled, it calibrated mac-dev-zh-en better (ECE 0.018 against 0.08), but an unrelated
 text's anchors, picked as each other's best match, look as strong as a weak pair's, and sharper posteriors gave
@@ -341,7 +341,8 @@ def align(src: Side, tgt: Side, settings: AlignerSettings = AlignerSettings(), *
     return [bead._replace(posterior=float(p), strength=strength,
                           relative_length=_relative_length(bead, src, tgt, median),
                           cuts_running_text=_cuts_running_text(bead, src, tgt),
-                          has_number=bool(_span_numbers(bead.src, src) or _span_numbers(bead.tgt, tgt)))
+                          has_number=any(side.numbers[k]
+                                         for side, ids in ((src, bead.src), (tgt, bead.tgt)) for k in ids))
             for bead, p in zip(_beads_from_path(path, scorer, skip), chance)]
 
 
@@ -413,10 +414,6 @@ def _relative_length(bead: "AlignedBead", src: Side, tgt: Side, median: tuple[fl
 def _cuts_running_text(bead: "AlignedBead", src: Side, tgt: Side) -> bool:
     return bool(bead.src and bead.tgt) and any(side.runs_on[ids[0]] or side.runs_on[ids[-1] + 1]
                                                 for side, ids in ((src, bead.src), (tgt, bead.tgt)))
-
-
-def _span_numbers(ids: tuple[int, ...], side: Side) -> frozenset[str]:
-    return side.span_numbers(ids[0], len(ids)) if ids else frozenset()
 
 
 def pair_strength(anchors: list[tuple[int, int]], src: Side, tgt: Side, unknown: float = 1.0) -> float:
