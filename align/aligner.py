@@ -30,13 +30,13 @@ language pair, a less-resourced language, subtitles) has lower cosines throughou
 merger by less, while what coverage gains by chance from a bigger span (more tokens to find a best match among)
 stays the same: weights tuned on strong literary pairs push a weak pair into merging (2-2, 2-3). The pair's
 strength is the median cosine of its anchors; below the reference, the level of the literary pairs the weights were
-tuned on (0.64), the coverage weight shrinks in proportion. Those pairs are untouched by construction; mac-dev-zh-
-en (median 0.35) goes from 0.833 to 0.865 strict F1. A higher reference would also retune the strong pairs:
-measured leave-one-set-out, that does not carry over (textberg-dev falls to 0.883 at 1.0). The skip is not scaled:
-scaling it too made a weak pair skip more, nearly always wrongly. Nor is the posterior temperature: scaled, it
-calibrated mac-dev-zh-en better (ECE 0.018 against 0.08), but an unrelated text's anchors, picked as each other's
-best match, look as strong as a weak pair's, and sharper posteriors gave it confident links (the warning for
-unrelated texts in ``polyalign align`` depends on their being unconfident).
+tuned on (0.64), the coverage weight shrinks in proportion. Those pairs are untouched by construction;
+mac-dev-zh-en (median 0.35) goes from 0.833 to 0.865 strict F1. A higher reference would also retune the strong
+pairs: measured leave-one-set-out, that does not carry over (textberg-dev falls to 0.883 at 1.0). The skip is not
+scaled: scaling it too made a weak pair skip more, nearly always wrongly. Nor is the posterior temperature: scaled,
+it calibrated mac-dev-zh-en better (ECE 0.018 against 0.08), but an unrelated text's anchors, picked as each
+other's best match, look as strong as a weak pair's, and sharper posteriors gave it confident links (the warning
+for unrelated texts in ``polyalign align`` depends on their being unconfident).
 
 A prior on bead shapes (``shape_weight``, log-frequencies from the pooled gold) was measured too: without the
 scaling it helped the weak sets a little and cost textberg-dev, with it the gain is within noise, so it is off.
